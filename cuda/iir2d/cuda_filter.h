@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file cuda_filter.h
+ * @brief CUDA kernels of the IIR2D filter contract on pitched device planes.
+ *
+ * Same contract as refcpu (../shared/docs/FILTER_CONTRACT.md) and the same
+ * parameter types (refcpu/iir2d/filters.h). No GStreamer inside.
+ *
+ * Conventions (CUB-like):
+ *  - Every function runs on the caller's stream and returns a Result; none
+ *    throws, exits, aborts, synchronises the device, or calls cudaSetDevice.
+ *    The caller owns the CUDA context (the element pushes its GstCudaContext).
+ *  - The caller provides the workspace: query its size with the matching
+ *    *_workspace_size() function, allocate it with cudaMalloc, pass it in.
+ *    Functions never allocate device memory.
+ *  - Empty planes (width or height 0) return Success without touching memory.
+ *  - Pitches/strides are in bytes; pointers are device pointers.
+ *  - Define IIR2D_CUDA_DEBUG_SYNC (or call set_debug_sync(true)) to
+ *    synchronise the stream after every launch, so errors name their kernel.
+ */
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <string>
+
+#include "iir2d/filters.h"
+
+namespace iir2d::cuda {
+
+enum class Status : int {
+  Success = 0,
+  InvalidArgument,   ///< bad id, size, pitch, precision/type mismatch, null pointer
+  WorkspaceTooSmall, ///< the workspace is smaller than *_workspace_size() said
+  CudaError,         ///< a CUDA runtime call or kernel launch failed; see cuda_error
+};
+
+/// Outcome of a call: a status, the CUDA error where there was one, and where it happened.
+struct Result {
+  Status status = Status::Success;
+  cudaError_t cuda_error = cudaSuccess;
+  const char* where = "";  ///< static string naming the failing step
+
+  bool ok() const { return status == Status::Success; }
+  explicit operator bool() const { return ok(); }
+  /// Human-readable message, e.g. "horizontal pass launch: out of memory (cudaErrorMemoryAllocation)".
+  std::string message() const;
+};
+
+/// Enables or disables a stream synchronisation after every kernel launch (debugging aid).
+void set_debug_sync(bool enabled);
+
+/**
+ * Bytes of workspace needed by filter_plane_f32/f64 and filter_video_component
+ * for a width×height plane with these parameters (the intermediate plane
+ * between the passes plus any per-row scratch). Never zero for a non-empty plane.
+ */
+std::size_t workspace_size(int width, int height, const FilterParams& params);
+
+/**
+ * 2-D filter of a float32 plane (contract section 1). params.precision must
+ * be F32 or Mixed. `in` and `out` may be the same plane.
+ * Shapes: in/out are height rows of width floats, rows `*_pitch` bytes apart
+ * (pitch >= width * 4, a multiple of 4).
+ */
+Result filter_plane_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width,
+                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                        cudaStream_t stream);
+
+/// As filter_plane_f32 for float64 planes; params.precision must be F64.
+Result filter_plane_f64(const double* in, std::size_t in_pitch, double* out, std::size_t out_pitch, int width,
+                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                        cudaStream_t stream);
+
+/**
+ * Filters one video component in device memory (contract section 5): integer
+ * samples (U8 or U16, any depth/shift/pixel_stride) are normalised, filtered
+ * at params.precision, blended with `strength` in [0, 1], rounded and clamped.
+ * in and out must have the same width, height, type, depth and shift.
+ * Bits of out's storage words outside the component's depth are written as 0.
+ */
+Result filter_video_component(const ConstVideoComponent& in, const VideoComponent& out, const FilterParams& params,
+                              double strength, void* workspace, std::size_t workspace_bytes, cudaStream_t stream);
+
+/// Copies a component (the planes that are not filtered), on `stream`.
+Result copy_video_component(const ConstVideoComponent& in, const VideoComponent& out, cudaStream_t stream);
+
+}  // namespace iir2d::cuda
