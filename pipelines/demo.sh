@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The main job, on a fresh machine: install what is needed, build the plugin,
+# fetch a real camera clip, filter it with iir2dfilter (on the GPU through
+# CUDA memory where there is one, on the CPU elsewhere), encode the result to
+# an MP4 next to the clip, and report frame count, wall time and quality.
+#
+# Environment:
+#   BUILD_DIR     build folder (default: <repo>/build)
+#   IIR2D_PROPS   iir2dfilter properties (default: "filter-id=6")
+#   IIR2D_PATH    force "cpu" or "gpu" (default: gpu when a GPU and nvcodec are usable)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+props=${IIR2D_PROPS:-filter-id=6}
+
+"$here/install-deps.sh"
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$root" >/dev/null
+fi
+ninja -C "$build" >/dev/null
+export GST_PLUGIN_PATH=$build/gst
+
+clip=$("$here/fetch-clip.sh")
+out=${clip%.mp4}-iir2d.mp4
+
+has() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
+path=${IIR2D_PATH:-}
+if [ -z "$path" ]; then
+  path=cpu
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && has cudaupload; then path=gpu; fi
+fi
+enc="x264enc speed-preset=faster"
+has x264enc || enc="openh264enc bitrate=8000000"
+
+case $path in
+  gpu)
+    if has nvh264dec; then dec="nvh264dec"; else dec="avdec_h264 ! cudaupload"; fi
+    chain="$dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter $props ! cudadownload" ;;
+  cpu)
+    chain="avdec_h264 ! video/x-raw ! iir2dfilter $props" ;;
+  *) echo "IIR2D_PATH must be cpu or gpu" >&2; exit 2 ;;
+esac
+
+pipeline="filesrc location=$clip ! qtdemux ! h264parse ! $chain ! $enc ! h264parse ! mp4mux ! filesink location=$out"
+echo "path: $path"
+echo "gst-launch-1.0 $pipeline"
+t0=$(date +%s.%N)
+# shellcheck disable=SC2086
+gst-launch-1.0 -q $pipeline
+t1=$(date +%s.%N)
+
+frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$out")
+awk -v f="$frames" -v a="$t0" -v b="$t1" -v o="$out" 'BEGIN {
+  printf "frames: %d\nwall time: %.2f s (%.1f frames/s, decode + filter + encode)\noutput: %s\n", f, b - a, f / (b - a), o }'
+
+# Quality of the filtered clip against its source (ffmpeg's psnr and ssim filters).
+ffmpeg -nostdin -hide_banner -i "$clip" -i "$out" \
+  -lavfi "[0:v][1:v]psnr;[0:v][1:v]ssim" -f null - 2>&1 | grep -E "Parsed_(psnr|ssim)" | sed 's/^\[Parsed_\([a-z]*\)_[0-9]* @ [^]]*\]/quality (\1):/'
