@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tier 3: the iir2dfilter element through GstHarness, system-memory path,
+ * against the CPU reference (refcpu) called directly on the same input.
+ *
+ * meson's test environment points GST_PLUGIN_PATH at <build>/gst; the suite
+ * skips (with the reason) if the element cannot be found.
+ */
+#include <gst/base/gstbasetransform.h>
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "iir2d/filters.h"
+#include "iir2d/refcpu.h"
+
+namespace {
+
+/* gst_init once per process, before any test. */
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+::testing::Environment* const kGstEnvironment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+bool element_available() {
+  GstElementFactory* f = gst_element_factory_find("iir2dfilter");
+  if (!f) return false;
+  gst_object_unref(f);
+  return true;
+}
+
+#define SKIP_WITHOUT_ELEMENT()                                                                            \
+  do {                                                                                                    \
+    if (!element_available())                                                                             \
+      GTEST_SKIP() << "element iir2dfilter not found: build the plugin and set GST_PLUGIN_PATH to "       \
+                      "<build>/gst (meson test does)";                                                    \
+  } while (0)
+
+struct HarnessDeleter {
+  void operator()(GstHarness* h) const { gst_harness_teardown(h); }
+};
+using Harness = std::unique_ptr<GstHarness, HarnessDeleter>;
+
+struct BufferDeleter {
+  void operator()(GstBuffer* b) const { gst_buffer_unref(b); }
+};
+using Buffer = std::unique_ptr<GstBuffer, BufferDeleter>;
+
+struct CapsDeleter {
+  void operator()(GstCaps* c) const { gst_caps_unref(c); }
+};
+using Caps = std::unique_ptr<GstCaps, CapsDeleter>;
+
+std::string caps_string(const std::string& format, int width, int height) {
+  std::ostringstream s;
+  s << "video/x-raw,format=" << format << ",width=" << width << ",height=" << height
+    << ",framerate=30/1,pixel-aspect-ratio=1/1";
+  return s.str();
+}
+
+GstVideoInfo video_info(const std::string& caps_str) {
+  Caps caps(gst_caps_from_string(caps_str.c_str()));
+  GstVideoInfo info;
+  EXPECT_TRUE(caps && gst_video_info_from_caps(&info, caps.get())) << caps_str;
+  return info;
+}
+
+/* ---- the test's own frame → component mapping (contract section 5) ---- */
+
+template <typename Component>
+Component component(const GstVideoFrame* f, guint c) {
+  const GstVideoFormatInfo* fi = f->info.finfo;
+  Component comp;
+  comp.data = GST_VIDEO_FRAME_COMP_DATA(f, c);
+  comp.width = GST_VIDEO_FRAME_COMP_WIDTH(f, c);
+  comp.height = GST_VIDEO_FRAME_COMP_HEIGHT(f, c);
+  comp.row_stride = GST_VIDEO_FRAME_COMP_STRIDE(f, c);
+  comp.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(f, c);
+  comp.type = GST_VIDEO_FORMAT_INFO_BITS(fi) > 8 ? iir2d::SampleType::U16 : iir2d::SampleType::U8;
+  comp.depth = GST_VIDEO_FORMAT_INFO_DEPTH(fi, c);
+  comp.shift = GST_VIDEO_FORMAT_INFO_SHIFT(fi, c);
+  return comp;
+}
+
+bool filtered_component(const GstVideoInfo& info, guint c, bool all_planes) {
+  if (GST_VIDEO_INFO_HAS_ALPHA(&info) && c == GST_VIDEO_COMP_A) return false;
+  return c == 0 || all_planes;
+}
+
+/* A buffer of random code values. With `padded`, the planes get wider
+ * strides than the default layout, described by a GstVideoMeta, and the
+ * padding holds junk. */
+Buffer random_buffer(const GstVideoInfo& info, std::mt19937& rng, bool padded) {
+  GstVideoInfo layout = info;
+  if (padded) {
+    GstVideoAlignment align;
+    gst_video_alignment_reset(&align);
+    align.padding_right = 5;
+    align.padding_bottom = 1;
+    for (guint i = 0; i < GST_VIDEO_MAX_PLANES; ++i) align.stride_align[i] = 15;
+    EXPECT_TRUE(gst_video_info_align(&layout, &align));
+  }
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&layout), nullptr);
+  {
+    GstMapInfo map;
+    gst_buffer_map(buf, &map, GST_MAP_WRITE);
+    for (gsize i = 0; i < map.size; ++i) map.data[i] = static_cast<guint8>(rng());
+    gst_buffer_unmap(buf, &map);
+  }
+  if (padded)
+    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&layout),
+                                   GST_VIDEO_INFO_WIDTH(&layout), GST_VIDEO_INFO_HEIGHT(&layout),
+                                   GST_VIDEO_INFO_N_PLANES(&layout), layout.offset, layout.stride);
+  GstVideoFrame frame;
+  EXPECT_TRUE(gst_video_frame_map(&frame, &info, buf, GST_MAP_WRITE));
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&frame); ++c) {
+    const auto comp = component<iir2d::VideoComponent>(&frame, c);
+    std::uniform_int_distribution<unsigned> code(0, (1u << comp.depth) - 1);
+    for (int y = 0; y < comp.height; ++y)
+      for (int x = 0; x < comp.width; ++x) iir2d::ref::write_code(comp, x, y, code(rng));
+  }
+  gst_video_frame_unmap(&frame);
+  GST_BUFFER_PTS(buf) = 0;
+  GST_BUFFER_DURATION(buf) = GST_SECOND / 30;
+  return Buffer(buf);
+}
+
+/* Expected output: refcpu on each component of `in` (default layout). */
+Buffer expected_output(const GstVideoInfo& info, GstBuffer* in, const iir2d::FilterParams& params,
+                       double strength, bool all_planes) {
+  GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  GstVideoFrame fi, fo;
+  EXPECT_TRUE(gst_video_frame_map(&fi, &info, in, GST_MAP_READ));
+  EXPECT_TRUE(gst_video_frame_map(&fo, &info, out, GST_MAP_WRITE));
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&fi); ++c) {
+    const auto ci = component<iir2d::ConstVideoComponent>(&fi, c);
+    const auto co = component<iir2d::VideoComponent>(&fo, c);
+    if (filtered_component(info, c, all_planes))
+      iir2d::ref::filter_video_component(ci, co, params, strength);
+    else
+      iir2d::ref::copy_video_component(ci, co);
+  }
+  gst_video_frame_unmap(&fo);
+  gst_video_frame_unmap(&fi);
+  return Buffer(out);
+}
+
+/* Compares component `c` (all components if c < 0) of two buffers code by
+ * code; returns a description of the first mismatch, empty if equal. */
+std::string compare_frames(const GstVideoInfo& info, GstBuffer* got, GstBuffer* want, int only = -1) {
+  GstVideoFrame fg, fw;
+  if (!gst_video_frame_map(&fg, &info, got, GST_MAP_READ)) return "cannot map output";
+  if (!gst_video_frame_map(&fw, &info, want, GST_MAP_READ)) {
+    gst_video_frame_unmap(&fg);
+    return "cannot map expected";
+  }
+  std::ostringstream msg;
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&fg); ++c) {
+    if (only >= 0 && c != static_cast<guint>(only)) continue;
+    const auto cg = component<iir2d::ConstVideoComponent>(&fg, c);
+    const auto cw = component<iir2d::ConstVideoComponent>(&fw, c);
+    long mismatches = 0;
+    for (int y = 0; y < cg.height; ++y)
+      for (int x = 0; x < cg.width; ++x) {
+        const unsigned a = iir2d::ref::read_code(cg, x, y), b = iir2d::ref::read_code(cw, x, y);
+        if (a != b && mismatches++ == 0)
+          msg << "component " << c << " (" << x << "," << y << "): got " << a << ", want " << b << "; ";
+      }
+    if (mismatches) msg << mismatches << " mismatching samples in component " << c << ". ";
+  }
+  gst_video_frame_unmap(&fw);
+  gst_video_frame_unmap(&fg);
+  return msg.str();
+}
+
+/* ---- element properties ----------------------------------------------- */
+
+struct Combo {
+  const char* name;
+  guint filter_id;
+  const char* border;
+  double border_constant;
+  const char* border_init;
+  const char* precision;
+  double strength;
+  const char* planes;
+};
+
+iir2d::FilterParams params_of(const Combo& k) {
+  iir2d::FilterParams p;
+  p.filter_id = static_cast<int>(k.filter_id);
+  const std::string b = k.border, i = k.border_init, q = k.precision;
+  p.border = b == "clamp" ? iir2d::Border::Clamp
+             : b == "mirror" ? iir2d::Border::Mirror
+             : b == "wrap" ? iir2d::Border::Wrap
+                           : iir2d::Border::Constant;
+  p.border_constant = k.border_constant;
+  p.border_init = i == "iir2d" ? iir2d::BorderInit::Iir2d : iir2d::BorderInit::Exact;
+  p.precision = q == "f64" ? iir2d::Precision::F64 : q == "mixed" ? iir2d::Precision::Mixed : iir2d::Precision::F32;
+  return p;
+}
+
+void apply(GstElement* e, const Combo& k) {
+  g_object_set(e, "filter-id", k.filter_id, "border-constant", k.border_constant, "strength", k.strength, nullptr);
+  gst_util_set_object_arg(G_OBJECT(e), "border", k.border);
+  gst_util_set_object_arg(G_OBJECT(e), "border-init", k.border_init);
+  gst_util_set_object_arg(G_OBJECT(e), "precision", k.precision);
+  gst_util_set_object_arg(G_OBJECT(e), "planes", k.planes);
+}
+
+bool all_planes(const Combo& k) { return std::string(k.planes) == "all"; }
+
+std::string enum_nick(GObject* o, const char* prop) {
+  GValue v = G_VALUE_INIT;
+  GParamSpec* ps = g_object_class_find_property(G_OBJECT_GET_CLASS(o), prop);
+  g_value_init(&v, ps->value_type);
+  g_object_get_property(o, prop, &v);
+  GEnumValue* ev = g_enum_get_value(G_ENUM_CLASS(g_type_class_peek(ps->value_type)), g_value_get_enum(&v));
+  g_value_unset(&v);
+  return ev ? ev->value_nick : "<invalid>";
+}
+
+/* Counts GLib-GObject warnings (GObject refusing a value) while alive. */
+class WarningCounter {
+ public:
+  WarningCounter() {
+    id_ = g_log_set_handler("GLib-GObject", GLogLevelFlags(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL),
+                            &WarningCounter::handler, this);
+  }
+  ~WarningCounter() { g_log_remove_handler("GLib-GObject", id_); }
+  int count() const { return count_; }
+
+ private:
+  static void handler(const gchar*, GLogLevelFlags, const gchar*, gpointer self) {
+    ++static_cast<WarningCounter*>(self)->count_;
+  }
+  guint id_ = 0;
+  int count_ = 0;
+};
+
+const char* kFormats[] = {"GRAY8", "GRAY16_LE", "NV12", "NV21",      "I420",      "YV12",
+                          "Y42B",  "Y444",      "A420", "I420_10LE", "P010_10LE", "Y444_16LE"};
+
+/* ======================================================================= */
+/* Properties                                                              */
+
+class Iir2dFilterProperties : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_ELEMENT();
+    h_.reset(gst_harness_new("iir2dfilter"));
+    ASSERT_TRUE(h_);
+    e_ = h_->element;
+  }
+  Harness h_;
+  GstElement* e_ = nullptr;
+};
+
+TEST_F(Iir2dFilterProperties, Defaults) {
+  guint id = 0;
+  gdouble constant = -1, strength = -1;
+  gint device = 0;
+  g_object_get(e_, "filter-id", &id, "border-constant", &constant, "strength", &strength, "cuda-device-id", &device,
+               nullptr);
+  EXPECT_EQ(id, 1u);
+  EXPECT_EQ(constant, 0.0);
+  EXPECT_EQ(strength, 1.0);
+  EXPECT_EQ(device, -1);
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "border"), "mirror");
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "border-init"), "exact");
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "precision"), "f32");
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "planes"), "luma");
+}
+
+TEST_F(Iir2dFilterProperties, SpecsShowRangesAndLiveFlags) {
+  GObjectClass* klass = G_OBJECT_GET_CLASS(e_);
+  GParamSpec* id = g_object_class_find_property(klass, "filter-id");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(G_PARAM_SPEC_UINT(id)->minimum, 1u);
+  EXPECT_EQ(G_PARAM_SPEC_UINT(id)->maximum, 8u);
+  const std::string blurb = g_param_spec_get_blurb(id);
+  for (int k = 1; k <= 8; ++k)
+    EXPECT_NE(blurb.find(iir2d::filter_description(k)), std::string::npos) << "blurb lacks program " << k;
+  for (const char* name : {"filter-id", "border", "border-constant", "border-init", "precision", "strength",
+                           "planes"}) {
+    GParamSpec* ps = g_object_class_find_property(klass, name);
+    ASSERT_TRUE(ps) << name;
+    EXPECT_TRUE(ps->flags & GST_PARAM_MUTABLE_PLAYING) << name;
+    EXPECT_TRUE(g_param_spec_get_blurb(ps) && *g_param_spec_get_blurb(ps)) << name;
+  }
+  GParamSpec* dev = g_object_class_find_property(klass, "cuda-device-id");
+  ASSERT_TRUE(dev);
+  EXPECT_TRUE(dev->flags & GST_PARAM_MUTABLE_READY);
+  EXPECT_EQ(G_PARAM_SPEC_INT(dev)->minimum, -1);
+  EXPECT_EQ(std::string(g_type_name(g_object_class_find_property(klass, "border")->value_type)), "GstIir2dBorder");
+  EXPECT_EQ(std::string(g_type_name(g_object_class_find_property(klass, "border-init")->value_type)),
+            "GstIir2dBorderInit");
+  EXPECT_EQ(std::string(g_type_name(g_object_class_find_property(klass, "precision")->value_type)),
+            "GstIir2dPrecision");
+  EXPECT_EQ(std::string(g_type_name(g_object_class_find_property(klass, "planes")->value_type)), "GstIir2dPlanes");
+}
+
+TEST_F(Iir2dFilterProperties, RoundTrip) {
+  for (guint id = 1; id <= 8; ++id) {
+    g_object_set(e_, "filter-id", id, nullptr);
+    guint got = 0;
+    g_object_get(e_, "filter-id", &got, nullptr);
+    EXPECT_EQ(got, id);
+  }
+  for (double v : {0.0, 0.25, 1.0}) {
+    gdouble got = -1;
+    g_object_set(e_, "border-constant", v, nullptr);
+    g_object_get(e_, "border-constant", &got, nullptr);
+    EXPECT_EQ(got, v);
+    g_object_set(e_, "strength", v, nullptr);
+    g_object_get(e_, "strength", &got, nullptr);
+    EXPECT_EQ(got, v);
+  }
+  for (gint v : {0, 3, -1}) {
+    gint got = -5;
+    g_object_set(e_, "cuda-device-id", v, nullptr);
+    g_object_get(e_, "cuda-device-id", &got, nullptr);
+    EXPECT_EQ(got, v);
+  }
+  const std::vector<std::pair<const char*, std::vector<const char*>>> enums = {
+      {"border", {"clamp", "mirror", "wrap", "constant"}},
+      {"border-init", {"iir2d", "exact"}},
+      {"precision", {"f32", "mixed", "f64"}},
+      {"planes", {"all", "luma"}},
+  };
+  for (const auto& [prop, nicks] : enums)
+    for (const char* nick : nicks) {
+      gst_util_set_object_arg(G_OBJECT(e_), prop, nick);
+      EXPECT_EQ(enum_nick(G_OBJECT(e_), prop), nick) << prop;
+    }
+  /* Also by numeric value through the GType. */
+  g_object_set(e_, "border", 3, nullptr);
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "border"), "constant");
+}
+
+TEST_F(Iir2dFilterProperties, OutOfRangeValuesAreRefused) {
+  g_object_set(e_, "filter-id", 4u, "strength", 0.5, "border-constant", 0.5, "cuda-device-id", 1, nullptr);
+  gst_util_set_object_arg(G_OBJECT(e_), "border", "wrap");
+  gst_util_set_object_arg(G_OBJECT(e_), "precision", "mixed");
+  {
+    WarningCounter warnings;
+    g_object_set(e_, "filter-id", 0u, nullptr);
+    g_object_set(e_, "filter-id", 9u, nullptr);
+    g_object_set(e_, "strength", 1.5, nullptr);
+    g_object_set(e_, "strength", -0.1, nullptr);
+    g_object_set(e_, "border-constant", 2.0, nullptr);
+    g_object_set(e_, "border-constant", -1.0, nullptr);
+    g_object_set(e_, "cuda-device-id", -2, nullptr);
+    g_object_set(e_, "border", 17, nullptr);
+    g_object_set(e_, "precision", -1, nullptr);
+    /* Unknown nicks are refused by deserialisation (a GStreamer warning). */
+    gst_util_set_object_arg(G_OBJECT(e_), "border", "reflect");
+    gst_util_set_object_arg(G_OBJECT(e_), "planes", "chroma");
+    /* GObject warns for each refused value (where its log goes through g_log). */
+    if (warnings.count() > 0) {
+      EXPECT_GE(warnings.count(), 9);
+    }
+  }
+  guint id = 0;
+  gdouble strength = 0, constant = 0;
+  gint device = 0;
+  g_object_get(e_, "filter-id", &id, "strength", &strength, "border-constant", &constant, "cuda-device-id", &device,
+               nullptr);
+  EXPECT_EQ(id, 4u);
+  EXPECT_EQ(strength, 0.5);
+  EXPECT_EQ(constant, 0.5);
+  EXPECT_EQ(device, 1);
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "border"), "wrap");
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "precision"), "mixed");
+  EXPECT_EQ(enum_nick(G_OBJECT(e_), "planes"), "luma");
+}
+
+/* ======================================================================= */
+/* Caps                                                                    */
+
+TEST(Iir2dFilterCaps, TemplatesListCudaFirstThenSystemMemory) {
+  SKIP_WITHOUT_ELEMENT();
+  GstElementFactory* f = gst_element_factory_find("iir2dfilter");
+  for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
+    auto* t = static_cast<GstStaticPadTemplate*>(l->data);
+    Caps caps(gst_static_caps_get(&t->static_caps));
+    bool have_system = false;
+    for (guint i = 0; i < gst_caps_get_size(caps.get()); ++i) {
+      GstCapsFeatures* feat = gst_caps_get_features(caps.get(), i);
+      const bool cuda = gst_caps_features_contains(feat, "memory:CUDAMemory");
+      if (cuda) {
+        EXPECT_EQ(i, 0u) << t->name_template << ": CUDA caps must come first";
+      }
+      if (!cuda) {
+        EXPECT_TRUE(gst_caps_features_is_equal(feat, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY));
+        have_system = true;
+        for (const char* fmt : kFormats) {
+          Caps one(gst_caps_from_string(caps_string(fmt, 16, 16).c_str()));
+          EXPECT_TRUE(gst_caps_can_intersect(one.get(), caps.get())) << t->name_template << " lacks " << fmt;
+        }
+      }
+    }
+    EXPECT_TRUE(have_system) << t->name_template;
+  }
+  gst_object_unref(f);
+}
+
+TEST(Iir2dFilterCaps, UnsupportedFormatFailsNegotiation) {
+  SKIP_WITHOUT_ELEMENT();
+  for (const char* fmt : {"RGBA", "YUY2", "GRAY16_BE"}) {
+    Harness h(gst_harness_new("iir2dfilter"));
+    gst_harness_set_src_caps_str(h.get(), caps_string(fmt, 32, 16).c_str());
+    GstVideoInfo info = video_info(caps_string(fmt, 32, 16));
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+    gst_buffer_memset(buf, 0, 0x80, GST_VIDEO_INFO_SIZE(&info));
+    EXPECT_EQ(gst_harness_push(h.get(), buf), GST_FLOW_NOT_NEGOTIATED) << fmt;
+  }
+}
+
+/* CUDA caps with a system-memory buffer must fail cleanly whatever the
+ * build: not negotiated (no CUDA in this build, or no driver: the element
+ * then posts an error naming the cause) or a flow error (the buffer is not
+ * CUDA memory). */
+TEST(Iir2dFilterCaps, CudaCapsWithoutCudaMemoryFailCleanly) {
+  SKIP_WITHOUT_ELEMENT();
+  Harness h(gst_harness_new("iir2dfilter"));
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  const std::string sys = caps_string("NV12", 32, 16);
+  std::string cuda = sys;
+  cuda.replace(0, std::strlen("video/x-raw"), "video/x-raw(memory:CUDAMemory)");
+  gst_harness_set_src_caps_str(h.get(), cuda.c_str());
+  GstVideoInfo info = video_info(sys);
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  gst_buffer_memset(buf, 0, 0x80, GST_VIDEO_INFO_SIZE(&info));
+  const GstFlowReturn ret = gst_harness_push(h.get(), buf);
+  EXPECT_TRUE(ret == GST_FLOW_NOT_NEGOTIATED || ret == GST_FLOW_ERROR) << gst_flow_get_name(ret);
+
+  GstPadTemplate* t = gst_element_get_pad_template(h->element, "sink");
+  Caps tcaps(gst_pad_template_get_caps(t));
+  Caps ccaps(gst_caps_from_string(cuda.c_str()));
+  const bool cuda_build = gst_caps_can_intersect(tcaps.get(), ccaps.get());
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  if (cuda_build) {
+    ASSERT_TRUE(msg) << "a CUDA build must post an error naming the cause";
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(msg, &err, &dbg);
+    std::cout << "  posted: " << err->message << " | " << (dbg ? dbg : "") << "\n";
+    const std::string text = std::string(err->message) + " " + (dbg ? dbg : "");
+    EXPECT_TRUE(text.find("CUDA") != std::string::npos || text.find("buffer") != std::string::npos) << text;
+    g_error_free(err);
+    g_free(dbg);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+}
+
+/* ======================================================================= */
+/* Output against refcpu                                                   */
+
+const Combo kCombos[] = {
+    {"id1_mirror_exact_f32_luma", 1, "mirror", 0.0, "exact", "f32", 1.0, "luma"},
+    {"id2_clamp_iir2d_mixed_all_s05", 2, "clamp", 0.0, "iir2d", "mixed", 0.5, "all"},
+    {"id3_wrap_exact_f64_all", 3, "wrap", 0.0, "exact", "f64", 1.0, "all"},
+    {"id4_const025_exact_f32_luma_s07", 4, "constant", 0.25, "exact", "f32", 0.7, "luma"},
+    {"id5_mirror_iir2d_f32_all", 5, "mirror", 0.0, "iir2d", "f32", 1.0, "all"},
+    {"id6_clamp_exact_mixed_luma", 6, "clamp", 0.0, "exact", "mixed", 1.0, "luma"},
+    {"id7_wrap_iir2d_f64_luma", 7, "wrap", 0.0, "iir2d", "f64", 1.0, "luma"},
+    {"id8_const1_iir2d_f32_all", 8, "constant", 1.0, "iir2d", "f32", 1.0, "all"},
+};
+
+struct Size {
+  int w, h;
+};
+const Size kSizes[] = {{33, 17}, {64, 48}, {1, 1}};
+
+using OutputParam = std::tuple<const char*, Size, Combo, bool>;
+
+class Iir2dFilterOutput : public ::testing::TestWithParam<OutputParam> {};
+
+TEST_P(Iir2dFilterOutput, MatchesRefcpu) {
+  SKIP_WITHOUT_ELEMENT();
+  const auto& [format, size, combo, padded] = GetParam();
+  const std::string caps_str = caps_string(format, size.w, size.h);
+  SCOPED_TRACE(caps_str + " " + combo.name + (padded ? " padded" : ""));
+  const GstVideoInfo info = video_info(caps_str);
+
+  Harness h(gst_harness_new("iir2dfilter"));
+  apply(h->element, combo);
+  gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+
+  std::mt19937 rng(1234u + size.w * 7 + size.h);
+  Buffer in = random_buffer(info, rng, padded);
+  Buffer want = expected_output(info, in.get(), params_of(combo), combo.strength, all_planes(combo));
+
+  ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+  Buffer out(gst_harness_pull(h.get()));
+  ASSERT_TRUE(out);
+
+  /* Caps out == caps in. */
+  Caps in_caps(gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(h->element)));
+  Caps out_caps(gst_pad_get_current_caps(GST_BASE_TRANSFORM_SRC_PAD(h->element)));
+  ASSERT_TRUE(in_caps && out_caps);
+  EXPECT_TRUE(gst_caps_is_equal(in_caps.get(), out_caps.get()))
+      << gst_caps_to_string(in_caps.get()) << " vs " << gst_caps_to_string(out_caps.get());
+
+  EXPECT_EQ(compare_frames(info, out.get(), want.get()), "");
+  EXPECT_EQ(GST_BUFFER_PTS(out.get()), GST_BUFFER_PTS(in.get()));
+  /* Guard against a silent copy: random content must change under a smoothing filter. */
+  if (size.w > 1 && size.h > 1) {
+    EXPECT_NE(compare_frames(info, out.get(), in.get(), 0), "") << "luma unchanged";
+  }
+
+  /* planes=luma: every other component is the input, bit for bit. */
+  if (!all_planes(combo)) {
+    for (guint c = 1; c < GST_VIDEO_INFO_N_COMPONENTS(&info); ++c)
+      EXPECT_EQ(compare_frames(info, out.get(), in.get(), static_cast<int>(c)), "") << "component " << c;
+  }
+}
+
+std::string output_name(const ::testing::TestParamInfo<OutputParam>& p) {
+  const auto& [format, size, combo, padded] = p.param;
+  std::ostringstream s;
+  s << format << "_" << size.w << "x" << size.h << "_" << combo.name << (padded ? "_padded" : "");
+  return s.str();
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, Iir2dFilterOutput,
+                         ::testing::Combine(::testing::ValuesIn(kFormats), ::testing::ValuesIn(kSizes),
+                                            ::testing::ValuesIn(kCombos), ::testing::Bool()),
+                         output_name);
+
+/* ======================================================================= */
+/* Behaviour while PLAYING                                                 */
+
+TEST(Iir2dFilterBehaviour, StrengthZeroIsBitExact) {
+  SKIP_WITHOUT_ELEMENT();
+  for (const char* format : kFormats) {
+    SCOPED_TRACE(format);
+    const std::string caps_str = caps_string(format, 33, 17);
+    const GstVideoInfo info = video_info(caps_str);
+    Harness h(gst_harness_new("iir2dfilter"));
+    g_object_set(h->element, "strength", 0.0, "filter-id", 4u, nullptr);
+    gst_util_set_object_arg(G_OBJECT(h->element), "planes", "all");
+    gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+    std::mt19937 rng(7);
+    Buffer in = random_buffer(info, rng, false);
+    ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+    Buffer out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(compare_frames(info, out.get(), in.get()), "");
+  }
+}
+
+TEST(Iir2dFilterBehaviour, PropertyChangeAppliesToNextBuffer) {
+  SKIP_WITHOUT_ELEMENT();
+  const std::string caps_str = caps_string("I420", 64, 48);
+  const GstVideoInfo info = video_info(caps_str);
+  Harness h(gst_harness_new("iir2dfilter"));
+  gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+  std::mt19937 rng(99);
+
+  const Combo first = {"first", 1, "mirror", 0.0, "exact", "f32", 1.0, "luma"};
+  const Combo second = {"second", 6, "wrap", 0.0, "iir2d", "f64", 0.5, "all"};
+  const Combo third = {"third", 3, "constant", 0.75, "exact", "mixed", 1.0, "luma"};
+  apply(h->element, first);
+  for (const Combo* k : {&first, &second, &third}) {
+    SCOPED_TRACE(k->name);
+    if (k != &first) apply(h->element, *k);  // between buffers, element PLAYING
+    Buffer in = random_buffer(info, rng, false);
+    Buffer want = expected_output(info, in.get(), params_of(*k), k->strength, all_planes(*k));
+    ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+    Buffer out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(compare_frames(info, out.get(), want.get()), "");
+  }
+  EXPECT_EQ(GST_STATE(h->element), GST_STATE_PLAYING);
+}
+
+TEST(Iir2dFilterBehaviour, ManyBuffersAndCapsChange) {
+  SKIP_WITHOUT_ELEMENT();
+  Harness h(gst_harness_new("iir2dfilter"));
+  gst_util_set_object_arg(G_OBJECT(h->element), "planes", "all");
+  std::mt19937 rng(5);
+  const Combo k = {"default_all", 1, "mirror", 0.0, "exact", "f32", 1.0, "all"};
+  for (const char* format : {"NV12", "Y444", "GRAY8"}) {
+    SCOPED_TRACE(format);
+    const std::string caps_str = caps_string(format, 31, 9);
+    const GstVideoInfo info = video_info(caps_str);
+    gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+    for (int i = 0; i < 3; ++i) {
+      Buffer in = random_buffer(info, rng, i == 1);
+      GST_BUFFER_PTS(in.get()) = i * GST_SECOND / 30;
+      Buffer want = expected_output(info, in.get(), params_of(k), 1.0, true);
+      ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+      Buffer out(gst_harness_pull(h.get()));
+      ASSERT_TRUE(out);
+      EXPECT_EQ(compare_frames(info, out.get(), want.get()), "");
+    }
+  }
+}
+
+}  // namespace
