@@ -12,6 +12,7 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <iostream>
@@ -62,6 +63,52 @@ struct CapsDeleter {
   void operator()(GstCaps* c) const { gst_caps_unref(c); }
 };
 using Caps = std::unique_ptr<GstCaps, CapsDeleter>;
+
+/* A harness around a fresh iir2dfilter. On a CUDA build with a driver the
+ * element opens a CUDA context in start(); the first one is kept (from its
+ * have-context message) and handed to every later element, as a pipeline
+ * would, so the suite does not create hundreds of CUDA contexts. Without
+ * CUDA no such message comes and this is a plain gst_harness_new(). */
+GstContext* g_cuda_context = nullptr;
+
+/* `description` is empty for a lone iir2dfilter, else a gst-launch bin
+ * description whose unlinked pads become the harness's "sink" and "src". */
+GstHarness* new_harness(const std::string& description = "") {
+  GstElement* e = nullptr;
+  if (description.empty()) {
+    e = gst_element_factory_make("iir2dfilter", nullptr);
+  } else {
+    GError* err = nullptr;
+    e = gst_parse_bin_from_description(description.c_str(), TRUE, &err);
+    if (err) {
+      ADD_FAILURE() << description << ": " << err->message;
+      g_error_free(err);
+    }
+  }
+  if (!e) return nullptr;
+  gst_object_ref_sink(e);
+  if (g_cuda_context) gst_element_set_context(e, g_cuda_context);  // a bin hands it to its children
+  GstBus* bus = nullptr;
+  if (!g_cuda_context) {
+    bus = gst_bus_new();
+    gst_element_set_bus(e, bus);
+  }
+  GstHarness* h = gst_harness_new_with_element(e, "sink", "src");
+  if (bus) {
+    while (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_HAVE_CONTEXT)) {
+      GstContext* ctx = nullptr;
+      gst_message_parse_have_context(m, &ctx);
+      if (ctx && !g_cuda_context && std::string(gst_context_get_context_type(ctx)) == "gst.cuda.context")
+        g_cuda_context = gst_context_ref(ctx);
+      if (ctx) gst_context_unref(ctx);
+      gst_message_unref(m);
+    }
+    gst_element_set_bus(e, nullptr);
+    gst_object_unref(bus);
+  }
+  gst_object_unref(e);
+  return h;
+}
 
 std::string caps_string(const std::string& format, int width, int height) {
   std::ostringstream s;
@@ -260,7 +307,7 @@ class Iir2dFilterProperties : public ::testing::Test {
  protected:
   void SetUp() override {
     SKIP_WITHOUT_ELEMENT();
-    h_.reset(gst_harness_new("iir2dfilter"));
+    h_.reset(new_harness());
     ASSERT_TRUE(h_);
     e_ = h_->element;
   }
@@ -420,7 +467,7 @@ TEST(Iir2dFilterCaps, TemplatesListCudaFirstThenSystemMemory) {
 TEST(Iir2dFilterCaps, UnsupportedFormatFailsNegotiation) {
   SKIP_WITHOUT_ELEMENT();
   for (const char* fmt : {"RGBA", "YUY2", "GRAY16_BE"}) {
-    Harness h(gst_harness_new("iir2dfilter"));
+    Harness h(new_harness());
     gst_harness_set_src_caps_str(h.get(), caps_string(fmt, 32, 16).c_str());
     GstVideoInfo info = video_info(caps_string(fmt, 32, 16));
     GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
@@ -435,7 +482,7 @@ TEST(Iir2dFilterCaps, UnsupportedFormatFailsNegotiation) {
  * CUDA memory). */
 TEST(Iir2dFilterCaps, CudaCapsWithoutCudaMemoryFailCleanly) {
   SKIP_WITHOUT_ELEMENT();
-  Harness h(gst_harness_new("iir2dfilter"));
+  Harness h(new_harness());
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(h->element, bus);
   const std::string sys = caps_string("NV12", 32, 16);
@@ -499,7 +546,7 @@ TEST_P(Iir2dFilterOutput, MatchesRefcpu) {
   SCOPED_TRACE(caps_str + " " + combo.name + (padded ? " padded" : ""));
   const GstVideoInfo info = video_info(caps_str);
 
-  Harness h(gst_harness_new("iir2dfilter"));
+  Harness h(new_harness());
   apply(h->element, combo);
   gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
 
@@ -545,6 +592,131 @@ INSTANTIATE_TEST_SUITE_P(Formats, Iir2dFilterOutput,
                          output_name);
 
 /* ======================================================================= */
+/* CUDA path: cudaupload ! iir2dfilter ! cudadownload, against refcpu      */
+
+bool have_factory(const char* name) {
+  GstElementFactory* f = gst_element_factory_find(name);
+  if (f) gst_object_unref(f);
+  return f != nullptr;
+}
+
+/* Whether this build of the element accepts CUDA memory. */
+bool element_has_cuda_caps() {
+  GstElement* e = gst_element_factory_make("iir2dfilter", nullptr);
+  if (!e) return false;
+  gst_object_ref_sink(e);
+  Caps tcaps(gst_pad_template_get_caps(gst_element_get_pad_template(e, "sink")));
+  Caps cuda(gst_caps_from_string("video/x-raw(memory:CUDAMemory),format=NV12,width=16,height=16"));
+  const bool yes = gst_caps_can_intersect(tcaps.get(), cuda.get());
+  gst_object_unref(e);
+  return yes;
+}
+
+/* Contract section 6 for integer video: at most 1 code from refcpu and
+ * identical for at least 99.9 % of the samples. Returns "" when within. */
+std::string compare_within_contract(const GstVideoInfo& info, GstBuffer* got, GstBuffer* want) {
+  GstVideoFrame fg, fw;
+  if (!gst_video_frame_map(&fg, &info, got, GST_MAP_READ)) return "cannot map output";
+  if (!gst_video_frame_map(&fw, &info, want, GST_MAP_READ)) {
+    gst_video_frame_unmap(&fg);
+    return "cannot map expected";
+  }
+  std::ostringstream msg;
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&fg); ++c) {
+    const auto cg = component<iir2d::ConstVideoComponent>(&fg, c);
+    const auto cw = component<iir2d::ConstVideoComponent>(&fw, c);
+    long n = 0, differ = 0;
+    unsigned max_diff = 0;
+    for (int y = 0; y < cg.height; ++y)
+      for (int x = 0; x < cg.width; ++x, ++n) {
+        const unsigned a = iir2d::ref::read_code(cg, x, y), b = iir2d::ref::read_code(cw, x, y);
+        const unsigned d = a > b ? a - b : b - a;
+        if (d) ++differ;
+        max_diff = std::max(max_diff, d);
+      }
+    if (max_diff > 1 || differ > n / 1000)
+      msg << "component " << c << ": max difference " << max_diff << " codes, " << differ << " of " << n
+          << " samples differ. ";
+  }
+  gst_video_frame_unmap(&fw);
+  gst_video_frame_unmap(&fg);
+  return msg.str();
+}
+
+const char* kCudaFormats[] = {"NV12", "NV21", "I420", "YV12", "Y42B", "Y444", "I420_10LE", "P010_10LE", "Y444_16LE"};
+const Size kCudaSizes[] = {{33, 17}, {64, 48}, {1, 1}, {1920, 1080}};
+
+using CudaParam = std::tuple<const char*, Size>;
+class Iir2dFilterCudaOutput : public ::testing::TestWithParam<CudaParam> {};
+
+/* Runs every parameter set of kCombos, one buffer each, through the bin
+ * `description` (which names the filter "f"), the set changing between
+ * buffers while PLAYING, as in an application. `cuda`: the filter must have
+ * negotiated CUDA memory. */
+void run_bin(const std::string& description, const char* format, Size size, bool cuda) {
+  const std::string caps_str = caps_string(format, size.w, size.h);
+  SCOPED_TRACE(description + " " + caps_str);
+  const GstVideoInfo info = video_info(caps_str);
+
+  Harness h(new_harness(description));
+  ASSERT_TRUE(h);
+  GstElement* f = gst_bin_get_by_name(GST_BIN(h->element), "f");
+  ASSERT_TRUE(f);
+  gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+  gst_harness_set_sink_caps_str(h.get(), caps_str.c_str());
+  std::mt19937 rng(4321u + size.w + size.h);
+  int n = 0;
+  for (const Combo& k : kCombos) {
+    SCOPED_TRACE(k.name);
+    apply(f, k);
+    Buffer in = random_buffer(info, rng, n % 2 == 1);
+    GST_BUFFER_PTS(in.get()) = n++ * GST_SECOND / 30;
+    Buffer want = expected_output(info, in.get(), params_of(k), k.strength, all_planes(k));
+    ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+    Buffer out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(compare_within_contract(info, out.get(), want.get()), "");
+    if (!all_planes(k)) {
+      for (guint c = 1; c < GST_VIDEO_INFO_N_COMPONENTS(&info); ++c)
+        EXPECT_EQ(compare_frames(info, out.get(), in.get(), static_cast<int>(c)), "") << "component " << c;
+    }
+  }
+  GstPad* src = gst_element_get_static_pad(f, "src");
+  Caps caps(gst_pad_get_current_caps(src));
+  ASSERT_TRUE(caps);
+  EXPECT_EQ(gst_caps_features_contains(gst_caps_get_features(caps.get(), 0), "memory:CUDAMemory"), cuda)
+      << gst_caps_to_string(caps.get());
+  gst_object_unref(src);
+  gst_object_unref(f);
+}
+
+TEST_P(Iir2dFilterCudaOutput, MatchesRefcpuWithinContract) {
+  SKIP_WITHOUT_ELEMENT();
+  if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";
+  if (!have_factory("cudaupload") || !have_factory("cudadownload"))
+    GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)";
+  const auto& [format, size] = GetParam();
+  run_bin("cudaupload ! iir2dfilter name=f ! cudadownload", format, size, true);
+}
+
+/* The same route in system memory: checks the bin plumbing the CUDA test
+ * relies on, wherever the suite runs. */
+TEST(Iir2dFilterBin, SystemMemoryInABin) {
+  SKIP_WITHOUT_ELEMENT();
+  run_bin("identity ! iir2dfilter name=f ! identity", "NV12", Size{33, 17}, false);
+  run_bin("queue ! iir2dfilter name=f ! queue", "I420_10LE", Size{64, 48}, false);
+}
+
+std::string cuda_name(const ::testing::TestParamInfo<CudaParam>& p) {
+  const auto& [format, size] = p.param;
+  return std::string(format) + "_" + std::to_string(size.w) + "x" + std::to_string(size.h);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, Iir2dFilterCudaOutput,
+                         ::testing::Combine(::testing::ValuesIn(kCudaFormats), ::testing::ValuesIn(kCudaSizes)),
+                         cuda_name);
+
+/* ======================================================================= */
 /* Behaviour while PLAYING                                                 */
 
 TEST(Iir2dFilterBehaviour, StrengthZeroIsBitExact) {
@@ -553,7 +725,7 @@ TEST(Iir2dFilterBehaviour, StrengthZeroIsBitExact) {
     SCOPED_TRACE(format);
     const std::string caps_str = caps_string(format, 33, 17);
     const GstVideoInfo info = video_info(caps_str);
-    Harness h(gst_harness_new("iir2dfilter"));
+    Harness h(new_harness());
     g_object_set(h->element, "strength", 0.0, "filter-id", 4u, nullptr);
     gst_util_set_object_arg(G_OBJECT(h->element), "planes", "all");
     gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
@@ -570,7 +742,7 @@ TEST(Iir2dFilterBehaviour, PropertyChangeAppliesToNextBuffer) {
   SKIP_WITHOUT_ELEMENT();
   const std::string caps_str = caps_string("I420", 64, 48);
   const GstVideoInfo info = video_info(caps_str);
-  Harness h(gst_harness_new("iir2dfilter"));
+  Harness h(new_harness());
   gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
   std::mt19937 rng(99);
 
@@ -593,7 +765,7 @@ TEST(Iir2dFilterBehaviour, PropertyChangeAppliesToNextBuffer) {
 
 TEST(Iir2dFilterBehaviour, ManyBuffersAndCapsChange) {
   SKIP_WITHOUT_ELEMENT();
-  Harness h(gst_harness_new("iir2dfilter"));
+  Harness h(new_harness());
   gst_util_set_object_arg(G_OBJECT(h->element), "planes", "all");
   std::mt19937 rng(5);
   const Combo k = {"default_all", 1, "mirror", 0.0, "exact", "f32", 1.0, "all"};
