@@ -787,6 +787,11 @@ static bool is_usable_cuda_buffer(GstIir2dFilter* self, GstBuffer* buf, std::str
   return true;
 }
 
+static const GstVideoInfo* cuda_layout(GstBuffer* buf, const GstVideoInfo* caps_info) {
+  if (gst_buffer_get_video_meta(buf)) return caps_info;
+  return &GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buf, 0))->info;
+}
+
 static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf, const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
   std::string why;
@@ -804,12 +809,16 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
     return GST_FLOW_ERROR;
   }
 
+  /* The planes of CUDA memory are pitched: a CUDA pool's buffers carry a
+   * GstVideoMeta with the real layout; without one, take the memory's own. */
+  const GstVideoInfo* in_layout = cuda_layout(inbuf, &priv->in_info);
+  const GstVideoInfo* out_layout = cuda_layout(outbuf, &priv->out_info);
   GstVideoFrame in_frame, out_frame;
-  if (!gst_video_frame_map(&in_frame, &priv->in_info, inbuf, GstMapFlags(GST_MAP_READ | GST_MAP_CUDA))) {
+  if (!gst_video_frame_map(&in_frame, in_layout, inbuf, GstMapFlags(GST_MAP_READ | GST_MAP_CUDA))) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."), ("GST_MAP_READ | GST_MAP_CUDA"));
     return GST_FLOW_ERROR;
   }
-  if (!gst_video_frame_map(&out_frame, &priv->out_info, outbuf, GstMapFlags(GST_MAP_WRITE | GST_MAP_CUDA))) {
+  if (!gst_video_frame_map(&out_frame, out_layout, outbuf, GstMapFlags(GST_MAP_WRITE | GST_MAP_CUDA))) {
     gst_video_frame_unmap(&in_frame);
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer."), ("GST_MAP_WRITE | GST_MAP_CUDA"));
     return GST_FLOW_ERROR;
