@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file dispatch.cu
+ * @brief Dispatch layer: argument validation, workspace layout and carving,
+ *        grid choice, kernel launches on the caller's stream and error
+ *        handling. Implements the public API of iir2d/cuda_filter.h.
+ *
+ * Nothing here allocates, synchronises the device or selects a device. The
+ * only synchronisation is the opt-in debug switch (cudaStreamSynchronize on
+ * the caller's stream after each launch).
+ */
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "detail/kernels.cuh"
+#include "iir2d/cuda_filter.h"
+
+namespace iir2d::cuda {
+namespace {
+
+using detail::ExactShape;
+
+#if defined(IIR2D_CUDA_DEBUG_SYNC)
+constexpr bool kDebugSyncDefault = true;
+#else
+constexpr bool kDebugSyncDefault = false;
+#endif
+std::atomic<bool> g_debug_sync{kDebugSyncDefault};
+
+constexpr int kMaxExtent = 1 << 28;      ///< largest width or height accepted
+constexpr std::size_t kAlign = 256;      ///< alignment of workspace parts and plane pitches
+constexpr int kPassBlock = 64;           ///< threads per block of a 1-D pass (one per sequence)
+constexpr unsigned kTileX = 32;          ///< blend/copy block width
+constexpr unsigned kTileY = 8;           ///< blend/copy block height
+constexpr unsigned kMaxGridY = 65535;    ///< gridDim.y limit (kernels loop over the rest)
+
+// --- Results -----------------------------------------------------------------
+
+Result make_result(Status status, const char* where, cudaError_t err = cudaSuccess) {
+  Result r;
+  r.status = status;
+  r.cuda_error = err;
+  r.where = where;
+  return r;
+}
+
+Result invalid(const char* where) { return make_result(Status::InvalidArgument, where); }
+
+/// Error handling after a launch: cudaPeekAtLastError (a failed launch's
+/// error is then cleared, since the Result reports it), and in debug-sync
+/// mode a synchronisation of the caller's stream so errors name their kernel.
+Result check_launch(cudaStream_t stream, const char* where) {
+  cudaError_t err = cudaPeekAtLastError();
+  if (err == cudaSuccess && g_debug_sync.load(std::memory_order_relaxed)) err = cudaStreamSynchronize(stream);
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    return make_result(Status::CudaError, where, err);
+  }
+  return Result{};
+}
+
+// --- Argument checks ---------------------------------------------------------
+
+/// What a valid FilterParams runs: its program and how.
+struct Plan {
+  Program program;
+  ExactShape shape = ExactShape::Unsupported;
+  int extension = 0;    ///< L of section 3a (exact only)
+  int scratch_len = 0;  ///< scratch elements per sequence
+};
+
+Result plan_filter(const FilterParams& params, Plan& plan) {
+  if (!is_valid_filter_id(params.filter_id)) return invalid("filter id outside 1..8");
+  switch (params.border) {
+    case Border::Clamp: case Border::Mirror: case Border::Wrap: case Border::Constant: break;
+    default: return invalid("unknown border mode");
+  }
+  switch (params.border_init) {
+    case BorderInit::Exact: case BorderInit::Iir2d: break;
+    default: return invalid("unknown border initialisation");
+  }
+  switch (params.precision) {
+    case Precision::F32: case Precision::Mixed: case Precision::F64: break;
+    default: return invalid("unknown precision");
+  }
+  plan.program = filter_program(params.filter_id);
+  if (params.border_init == BorderInit::Exact) {
+    plan.shape = detail::exact_shape(plan.program);
+    if (plan.shape == ExactShape::Unsupported) return invalid("program shape not supported by the exact initialisation");
+    plan.extension = extension_length(plan.program, params.precision);
+  } else if (!detail::iir2d_supported(plan.program)) {
+    return invalid("program shape not supported by the iir2d initialisation");
+  }
+  plan.scratch_len = detail::scratch_per_sequence(plan.program, params.border_init, plan.extension);
+  return Result{};
+}
+
+bool aligned_to(const void* p, std::size_t a) {
+  return reinterpret_cast<std::uintptr_t>(p) % a == 0;
+}
+
+Result check_extent(int width, int height) {
+  if (width < 0 || height < 0) return invalid("negative width or height");
+  if (width > kMaxExtent || height > kMaxExtent) return invalid("width or height too large");
+  return Result{};
+}
+
+template <typename T>
+Result check_plane(const T* data, std::size_t pitch, int width, const char* null_msg, const char* pitch_msg,
+                   const char* align_msg) {
+  if (data == nullptr) return invalid(null_msg);
+  if (pitch < static_cast<std::size_t>(width) * sizeof(T) || pitch % sizeof(T) != 0) return invalid(pitch_msg);
+  if (!aligned_to(data, sizeof(T))) return invalid(align_msg);
+  return Result{};
+}
+
+int sample_bytes(SampleType t) { return t == SampleType::U16 ? 2 : 1; }
+
+template <typename Ptr>
+Result check_component(const VideoComponentT<Ptr>& c) {
+  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
+  const int bytes = sample_bytes(c.type);
+  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
+  Result r = check_extent(c.width, c.height);
+  if (!r) return r;
+  if (c.width == 0 || c.height == 0) return Result{};
+  if (c.data == nullptr) return invalid("null component data");
+  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
+  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
+  return Result{};
+}
+
+// --- Workspace -----------------------------------------------------------------
+
+std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+
+/// Workspace parts: [alignment slack][plane A][plane B][scratch].
+struct Layout {
+  std::size_t pitch = 0;        ///< bytes between rows of planes A and B
+  std::size_t plane_bytes = 0;  ///< bytes of one plane
+  std::size_t scratch_bytes = 0;
+  std::size_t total = 0;
+};
+
+Layout layout_for(int width, int height, std::size_t store_bytes, int scratch_len) {
+  Layout l;
+  const auto w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
+  l.pitch = align_up(w * store_bytes, kAlign);
+  l.plane_bytes = l.pitch * h;
+  l.scratch_bytes = align_up(static_cast<std::size_t>(scratch_len) * (w > h ? w : h) * store_bytes, kAlign);
+  l.total = kAlign + 2 * l.plane_bytes + l.scratch_bytes;
+  return l;
+}
+
+std::size_t store_bytes_of(Precision p) { return p == Precision::F64 ? sizeof(double) : sizeof(float); }
+
+/// Carved workspace, typed for one run.
+template <typename Store>
+struct Carved {
+  Store* plane_a;
+  Store* plane_b;
+  Store* scratch;
+  std::ptrdiff_t pitch_elems;
+};
+
+template <typename Store>
+Carved<Store> carve(void* workspace, const Layout& l) {
+  const std::uintptr_t base = align_up(reinterpret_cast<std::uintptr_t>(workspace), kAlign);
+  auto* bytes = reinterpret_cast<unsigned char*>(base);
+  Carved<Store> c;
+  c.plane_a = reinterpret_cast<Store*>(bytes);
+  c.plane_b = reinterpret_cast<Store*>(bytes + l.plane_bytes);
+  c.scratch = reinterpret_cast<Store*>(bytes + 2 * l.plane_bytes);
+  c.pitch_elems = static_cast<std::ptrdiff_t>(l.pitch / sizeof(Store));
+  return c;
+}
+
+Result check_workspace(const void* workspace, std::size_t workspace_bytes, std::size_t needed) {
+  if (workspace == nullptr) return invalid("null workspace");
+  if (workspace_bytes < needed) return make_result(Status::WorkspaceTooSmall, "workspace smaller than workspace_size()");
+  return Result{};
+}
+
+// --- Launches ------------------------------------------------------------------
+
+template <typename Store, typename Acc>
+detail::ProgramLaunch<Store, Acc> program_launch(const Plan& plan, const FilterParams& params) {
+  detail::ProgramLaunch<Store, Acc> p;
+  p.program = detail::make_program_coef<Acc>(plan.program);
+  p.init = params.border_init;
+  p.shape = plan.shape;
+  p.border = params.border;
+  p.constant = static_cast<Store>(params.border_constant);
+  p.extension = plan.extension;
+  return p;
+}
+
+unsigned pass_blocks(int count) { return static_cast<unsigned>((count + kPassBlock - 1) / kPassBlock); }
+
+dim3 tile_grid(int width, int height) {
+  const unsigned gx = static_cast<unsigned>((width + static_cast<int>(kTileX) - 1) / static_cast<int>(kTileX));
+  unsigned gy = static_cast<unsigned>((height + static_cast<int>(kTileY) - 1) / static_cast<int>(kTileY));
+  if (gy > kMaxGridY) gy = kMaxGridY;
+  return dim3(gx, gy, 1);
+}
+
+template <typename Store, typename Acc>
+Result launch_plane_pass(const detail::PlanePassParams<Store, Acc>& p, cudaStream_t stream, const char* where) {
+  detail::plane_pass_kernel<Store, Acc><<<pass_blocks(p.count), kPassBlock, 0, stream>>>(p);
+  return check_launch(stream, where);
+}
+
+// --- Plane filter ----------------------------------------------------------------
+
+template <typename Store, typename Acc>
+Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std::size_t out_pitch, int width, int height,
+                         const FilterParams& params, const Plan& plan, void* workspace, std::size_t workspace_bytes,
+                         cudaStream_t stream) {
+  Result r = check_extent(width, height);
+  if (!r) return r;
+  if (width == 0 || height == 0) return Result{};
+  r = check_plane(in, in_pitch, width, "null input plane", "bad input pitch", "misaligned input plane");
+  if (!r) return r;
+  r = check_plane<Store>(out, out_pitch, width, "null output plane", "bad output pitch", "misaligned output plane");
+  if (!r) return r;
+  const Layout layout = layout_for(width, height, sizeof(Store), plan.scratch_len);
+  r = check_workspace(workspace, workspace_bytes, layout.total);
+  if (!r) return r;
+  const Carved<Store> ws = carve<Store>(workspace, layout);
+  const auto launch = program_launch<Store, Acc>(plan, params);
+
+  // Horizontal pass: rows of `in` into plane A.
+  detail::PlanePassParams<Store, Acc> h;
+  h.src = in;
+  h.src_seq_stride = static_cast<std::ptrdiff_t>(in_pitch / sizeof(Store));
+  h.src_elem_stride = 1;
+  h.dst = ws.plane_a;
+  h.dst_seq_stride = ws.pitch_elems;
+  h.dst_elem_stride = 1;
+  h.scratch = ws.scratch;
+  h.n = width;
+  h.count = height;
+  h.prog = launch;
+  r = launch_plane_pass(h, stream, "horizontal pass launch");
+  if (!r) return r;
+
+  // Vertical pass: columns of plane A into `out`.
+  detail::PlanePassParams<Store, Acc> v;
+  v.src = ws.plane_a;
+  v.src_seq_stride = 1;
+  v.src_elem_stride = ws.pitch_elems;
+  v.dst = out;
+  v.dst_seq_stride = 1;
+  v.dst_elem_stride = static_cast<std::ptrdiff_t>(out_pitch / sizeof(Store));
+  v.scratch = ws.scratch;
+  v.n = height;
+  v.count = width;
+  v.prog = launch;
+  return launch_plane_pass(v, stream, "vertical pass launch");
+}
+
+// --- Video component filter ------------------------------------------------------
+
+template <typename Store, typename Acc>
+Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& out, const FilterParams& params,
+                         const Plan& plan, double strength, void* workspace, std::size_t workspace_bytes,
+                         cudaStream_t stream) {
+  const int width = in.width, height = in.height;
+  const Layout layout = layout_for(width, height, sizeof(Store), plan.scratch_len);
+  Result r = check_workspace(workspace, workspace_bytes, layout.total);
+  if (!r) return r;
+  const Carved<Store> ws = carve<Store>(workspace, layout);
+  const auto launch = program_launch<Store, Acc>(plan, params);
+
+  detail::SampleFormat format;
+  format.type = in.type;
+  format.shift = in.shift;
+  format.mask = (1u << in.depth) - 1u;
+  const double max_d = code_max(in.depth);
+  const auto max_s = static_cast<Store>(max_d);
+
+  // Horizontal pass: normalised samples of `in` into plane A.
+  detail::VideoRowPassParams<Store, Acc> h;
+  h.src = static_cast<const unsigned char*>(in.data);
+  h.src_row_stride = in.row_stride;
+  h.src_pixel_stride = in.pixel_stride;
+  h.format = format;
+  h.max_code = max_s;
+  h.dst = ws.plane_a;
+  h.dst_row_stride = ws.pitch_elems;
+  h.scratch = ws.scratch;
+  h.width = width;
+  h.height = height;
+  h.prog = launch;
+  detail::video_row_pass_kernel<Store, Acc><<<pass_blocks(height), kPassBlock, 0, stream>>>(h);
+  r = check_launch(stream, "video horizontal pass launch");
+  if (!r) return r;
+
+  // Vertical pass: columns of plane A into plane B.
+  detail::PlanePassParams<Store, Acc> v;
+  v.src = ws.plane_a;
+  v.src_seq_stride = 1;
+  v.src_elem_stride = ws.pitch_elems;
+  v.dst = ws.plane_b;
+  v.dst_seq_stride = 1;
+  v.dst_elem_stride = ws.pitch_elems;
+  v.scratch = ws.scratch;
+  v.n = height;
+  v.count = width;
+  v.prog = launch;
+  r = launch_plane_pass(v, stream, "video vertical pass launch");
+  if (!r) return r;
+
+  // Blend with the input and quantise into `out`.
+  detail::VideoBlendParams<Store, Acc> b;
+  b.filtered = ws.plane_b;
+  b.filtered_row_stride = ws.pitch_elems;
+  b.src = static_cast<const unsigned char*>(in.data);
+  b.src_row_stride = in.row_stride;
+  b.src_pixel_stride = in.pixel_stride;
+  b.dst = static_cast<unsigned char*>(out.data);
+  b.dst_row_stride = out.row_stride;
+  b.dst_pixel_stride = out.pixel_stride;
+  b.format = format;
+  b.max_code = max_s;
+  b.max_code_d = max_d;
+  b.strength = static_cast<Acc>(strength);
+  b.one_minus_strength = static_cast<Acc>(1) - b.strength;
+  b.width = width;
+  b.height = height;
+  detail::video_blend_kernel<Store, Acc><<<tile_grid(width, height), dim3(kTileX, kTileY, 1), 0, stream>>>(b);
+  return check_launch(stream, "video blend launch");
+}
+
+}  // namespace
+
+// --- Public API ------------------------------------------------------------------
+
+void set_debug_sync(bool enabled) { g_debug_sync.store(enabled, std::memory_order_relaxed); }
+
+std::size_t workspace_size(int width, int height, const FilterParams& params) {
+  if (width <= 0 || height <= 0) return 0;
+  Plan plan;
+  int scratch_len = 0;
+  if (plan_filter(params, plan)) scratch_len = plan.scratch_len;
+  return layout_for(width, height, store_bytes_of(params.precision), scratch_len).total;
+}
+
+std::size_t max_workspace_size(int width, int height) {
+  std::size_t most = 0;
+  const Precision precisions[] = {Precision::F32, Precision::Mixed, Precision::F64};
+  const BorderInit inits[] = {BorderInit::Exact, BorderInit::Iir2d};
+  for (int id = kMinFilterId; id <= kMaxFilterId; ++id)
+    for (Precision p : precisions)
+      for (BorderInit init : inits) {
+        FilterParams fp;
+        fp.filter_id = id;
+        fp.precision = p;
+        fp.border_init = init;
+        const std::size_t s = workspace_size(width, height, fp);
+        if (s > most) most = s;
+      }
+  return most;
+}
+
+Result filter_plane_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width,
+                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                        cudaStream_t stream) {
+  Plan plan;
+  Result r = plan_filter(params, plan);
+  if (!r) return r;
+  if (params.precision == Precision::F32)
+    return filter_plane_impl<float, float>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
+                                           workspace_bytes, stream);
+  if (params.precision == Precision::Mixed)
+    return filter_plane_impl<float, double>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
+                                            workspace_bytes, stream);
+  return invalid("float32 planes need precision f32 or mixed");
+}
+
+Result filter_plane_f64(const double* in, std::size_t in_pitch, double* out, std::size_t out_pitch, int width,
+                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                        cudaStream_t stream) {
+  Plan plan;
+  Result r = plan_filter(params, plan);
+  if (!r) return r;
+  if (params.precision != Precision::F64) return invalid("float64 planes need precision f64");
+  return filter_plane_impl<double, double>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
+                                           workspace_bytes, stream);
+}
+
+Result filter_video_component(const ConstVideoComponent& in, const VideoComponent& out, const FilterParams& params,
+                              double strength, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  Plan plan;
+  Result r = plan_filter(params, plan);
+  if (!r) return r;
+  r = check_component(in);
+  if (!r) return r;
+  r = check_component(out);
+  if (!r) return r;
+  if (in.width != out.width || in.height != out.height || in.type != out.type || in.depth != out.depth ||
+      in.shift != out.shift)
+    return invalid("input and output components differ in size or sample format");
+  if (!(strength >= 0.0 && strength <= 1.0)) return invalid("strength outside [0, 1]");
+  if (in.width == 0 || in.height == 0) return Result{};
+  switch (params.precision) {
+    case Precision::F32:
+      return filter_video_impl<float, float>(in, out, params, plan, strength, workspace, workspace_bytes, stream);
+    case Precision::Mixed:
+      return filter_video_impl<float, double>(in, out, params, plan, strength, workspace, workspace_bytes, stream);
+    case Precision::F64:
+      return filter_video_impl<double, double>(in, out, params, plan, strength, workspace, workspace_bytes, stream);
+  }
+  return invalid("unknown precision");
+}
+
+Result copy_video_component(const ConstVideoComponent& in, const VideoComponent& out, cudaStream_t stream) {
+  Result r = check_component(in);
+  if (!r) return r;
+  r = check_component(out);
+  if (!r) return r;
+  if (in.width != out.width || in.height != out.height || in.type != out.type)
+    return invalid("input and output components differ in size or sample type");
+  if (in.width == 0 || in.height == 0) return Result{};
+  const int bytes = sample_bytes(in.type);
+  if (in.pixel_stride == bytes && out.pixel_stride == bytes) {
+    const cudaError_t err = cudaMemcpy2DAsync(out.data, static_cast<std::size_t>(out.row_stride), in.data,
+                                              static_cast<std::size_t>(in.row_stride),
+                                              static_cast<std::size_t>(in.width) * static_cast<std::size_t>(bytes),
+                                              static_cast<std::size_t>(in.height), cudaMemcpyDeviceToDevice, stream);
+    if (err != cudaSuccess) {
+      (void)cudaGetLastError();
+      return make_result(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", err);
+    }
+    if (g_debug_sync.load(std::memory_order_relaxed)) {
+      const cudaError_t s = cudaStreamSynchronize(stream);
+      if (s != cudaSuccess) return make_result(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", s);
+    }
+    return Result{};
+  }
+  detail::CopySamplesParams p;
+  p.src = static_cast<const unsigned char*>(in.data);
+  p.src_row_stride = in.row_stride;
+  p.src_pixel_stride = in.pixel_stride;
+  p.dst = static_cast<unsigned char*>(out.data);
+  p.dst_row_stride = out.row_stride;
+  p.dst_pixel_stride = out.pixel_stride;
+  p.sample_bytes = bytes;
+  p.width = in.width;
+  p.height = in.height;
+  detail::copy_samples_kernel<<<tile_grid(in.width, in.height), dim3(kTileX, kTileY, 1), 0, stream>>>(p);
+  return check_launch(stream, "copy kernel launch");
+}
+
+}  // namespace iir2d::cuda
