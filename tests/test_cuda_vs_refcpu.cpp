@@ -225,6 +225,9 @@ class DeviceBuffer {
 };
 
 /// Owns a non-blocking stream (the API must work on the caller's stream).
+/// Non-blocking streams do not wait for the legacy default stream, so every
+/// upload, poison and download of the tests is issued on this stream too
+/// (a plain cudaMemset/cudaMemcpy could still be running when the kernels start).
 class Stream {
  public:
   Stream() = default;
@@ -319,17 +322,19 @@ void run_plane_case(const FilterParams& params, const PlaneSize& size, bool in_p
   const std::size_t ws_bytes = cu::workspace_size(w, h, params);
   ASSERT_GT(ws_bytes, 0u);
   ASSERT_CUDA(d_ws.allocate(ws_bytes));
-  ASSERT_CUDA(cudaMemcpy(d_in.get(), host_in.data(), in_pitch * h, cudaMemcpyHostToDevice));
+  ASSERT_CUDA(cudaMemcpyAsync(d_in.get(), host_in.data(), in_pitch * h, cudaMemcpyHostToDevice, stream.get()));
   T* out_ptr = in_place ? static_cast<T*>(d_in.get()) : static_cast<T*>(d_out.get());
-  if (!in_place) ASSERT_CUDA(cudaMemset(d_out.get(), 0xFF, out_pitch * h));  // NaN for float and double
-  ASSERT_CUDA(cudaMemset(d_ws.get(), 0xFF, ws_bytes));
+  // Poison: 0xFF bytes are NaN for float and double.
+  if (!in_place) ASSERT_CUDA(cudaMemsetAsync(d_out.get(), 0xFF, out_pitch * h, stream.get()));
+  ASSERT_CUDA(cudaMemsetAsync(d_ws.get(), 0xFF, ws_bytes, stream.get()));
 
   const cu::Result r = filter_plane(static_cast<const T*>(d_in.get()), in_pitch, out_ptr, out_pitch, w, h, params,
                                     d_ws.get(), ws_bytes, stream.get());
   ASSERT_TRUE(r.ok()) << r.message();
   ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
   std::vector<T> got(out_row * static_cast<std::size_t>(h));
-  ASSERT_CUDA(cudaMemcpy(got.data(), out_ptr, out_pitch * h, cudaMemcpyDeviceToHost));
+  ASSERT_CUDA(cudaMemcpyAsync(got.data(), out_ptr, out_pitch * h, cudaMemcpyDeviceToHost, stream.get()));
+  ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
 
   std::vector<T> want(static_cast<std::size_t>(w) * h);
   ref::filter_plane(ref::Plane<const T>{host_in.data(), w, h, static_cast<std::ptrdiff_t>(in_pitch)},
@@ -512,9 +517,9 @@ void run_video_case(const FilterParams& params, VideoLayout layout, double stren
   void* out_base = in_place ? d_in.get() : d_out.get();
   const std::size_t ws_bytes = cu::workspace_size(w, h, params);
   ASSERT_CUDA(d_ws.allocate(ws_bytes));
-  ASSERT_CUDA(cudaMemcpy(d_in.get(), host_in.data(), total, cudaMemcpyHostToDevice));
-  if (!in_place) ASSERT_CUDA(cudaMemset(d_out.get(), 0xAB, total));
-  ASSERT_CUDA(cudaMemset(d_ws.get(), 0xFF, ws_bytes));
+  ASSERT_CUDA(cudaMemcpyAsync(d_in.get(), host_in.data(), total, cudaMemcpyHostToDevice, stream.get()));
+  if (!in_place) ASSERT_CUDA(cudaMemsetAsync(d_out.get(), 0xAB, total, stream.get()));
+  ASSERT_CUDA(cudaMemsetAsync(d_ws.get(), 0xFF, ws_bytes, stream.get()));
 
   // Reference: out of place into a poisoned buffer, or in place on a copy of the input.
   std::vector<unsigned char> want = in_place ? host_in : std::vector<unsigned char>(total, 0xAB);
@@ -529,7 +534,8 @@ void run_video_case(const FilterParams& params, VideoLayout layout, double stren
   }
   ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
   std::vector<unsigned char> got(total);
-  ASSERT_CUDA(cudaMemcpy(got.data(), out_base, total, cudaMemcpyDeviceToHost));
+  ASSERT_CUDA(cudaMemcpyAsync(got.data(), out_base, total, cudaMemcpyDeviceToHost, stream.get()));
+  ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
 
   long long samples = 0, differ = 0, not_input = 0, junk_bits = 0;
   int max_diff = 0;
@@ -665,8 +671,8 @@ TEST_F(CopyComponent, PlanarAndInterleaved) {
     DeviceBuffer d_in, d_out;
     ASSERT_CUDA(d_in.allocate(total));
     ASSERT_CUDA(d_out.allocate(total));
-    ASSERT_CUDA(cudaMemcpy(d_in.get(), host_in.data(), total, cudaMemcpyHostToDevice));
-    ASSERT_CUDA(cudaMemset(d_out.get(), 0xAB, total));
+    ASSERT_CUDA(cudaMemcpyAsync(d_in.get(), host_in.data(), total, cudaMemcpyHostToDevice, stream.get()));
+    ASSERT_CUDA(cudaMemsetAsync(d_out.get(), 0xAB, total, stream.get()));
     std::vector<unsigned char> want(total, 0xAB);
     for (int comp = 0; comp < li.components; ++comp) {
       const cu::Result r = cu::copy_video_component(component_of<const void*>(d_in.get(), li, comp, w, h, row),
@@ -678,7 +684,8 @@ TEST_F(CopyComponent, PlanarAndInterleaved) {
     }
     ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
     std::vector<unsigned char> got(total);
-    ASSERT_CUDA(cudaMemcpy(got.data(), d_out.get(), total, cudaMemcpyDeviceToHost));
+    ASSERT_CUDA(cudaMemcpyAsync(got.data(), d_out.get(), total, cudaMemcpyDeviceToHost, stream.get()));
+    ASSERT_CUDA(cudaStreamSynchronize(stream.get()));
     EXPECT_TRUE(got == want) << "copy differs from refcpu's copy";
   }
 }
@@ -700,7 +707,7 @@ TEST_F(DeviceTest, ReportTiming1920x1080) {
   ASSERT_CUDA(d_in.allocate(static_cast<std::size_t>(w) * h * 8));
   ASSERT_CUDA(d_out.allocate(static_cast<std::size_t>(w) * h * 8));
   ASSERT_CUDA(d_ws.allocate(cu::max_workspace_size(w, h)));
-  ASSERT_CUDA(cudaMemset(d_in.get(), 0, static_cast<std::size_t>(w) * h * 8));
+  ASSERT_CUDA(cudaMemsetAsync(d_in.get(), 0, static_cast<std::size_t>(w) * h * 8, stream.get()));
   cudaEvent_t start = nullptr, stop = nullptr;
   ASSERT_CUDA(cudaEventCreate(&start));
   ASSERT_CUDA(cudaEventCreate(&stop));
