@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run ON THE GPU MACHINE from the repository root, with .device/pkg carried
+# (see prepare.sh). Runs the GPU test suites, the element in CUDA pipelines
+# and the demo clip through NVDEC, writing logs under $OUT (or /tmp/out).
+# Args: a list of steps (default: all): tests element pipelines clip bench
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+pkg=$root/.device/pkg
+out=${OUT:-/tmp/out}; mkdir -p "$out"
+# shellcheck disable=SC1091
+source "$pkg/rt/env.sh"
+export GST_PLUGIN_PATH=$pkg/plugin
+steps=${*:-tests element pipelines clip}
+summary=()
+note() { summary+=("$1"); }
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+
+for step in $steps; do
+case $step in
+tests)
+  for t in "$pkg"/bin/test_*; do
+    n=$(basename "$t")
+    "$t" --gtest_brief=1 >"$out/$n.log" 2>&1; rc=$?
+    note "$n: rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/$n.log" | tr '\n' ' ')"
+  done ;;
+element)
+  gst-inspect-1.0 iir2dfilter >"$out/inspect.txt" 2>&1; note "gst-inspect rc=$? ($(grep -c 'memory:CUDAMemory' "$out/inspect.txt") CUDA caps lines)" ;;
+pipelines)
+  for p in "videotestsrc num-buffers=300 ! video/x-raw,format=NV12,width=1920,height=1080 ! cudaupload ! iir2dfilter filter-id=6 ! cudadownload ! fakesink" \
+           "videotestsrc num-buffers=100 ! video/x-raw,format=I420,width=3840,height=2160 ! cudaupload ! iir2dfilter filter-id=5 planes=all precision=f64 ! cudadownload ! fakesink"; do
+    s=$(date +%s.%N); gst-launch-1.0 -q $p >>"$out/pipelines.log" 2>&1; rc=$?; e=$(date +%s.%N)
+    note "rc=$rc $(awk -v a=$s -v b=$e 'BEGIN{printf "%.2fs", b-a}'): gst-launch-1.0 $p"
+  done ;;
+clip)
+  clip=$(ls "$pkg"/media/*.mp4 | head -n1)
+  p="filesrc location=$clip ! qtdemux ! h264parse ! nvh264dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter filter-id=6 ! cudadownload ! videoconvert ! openh264enc bitrate=8000000 ! h264parse ! mp4mux ! filesink location=$out/cockatoo-iir2d.mp4"
+  s=$(date +%s.%N); gst-launch-1.0 -q $p >"$out/clip.log" 2>&1; rc=$?; e=$(date +%s.%N)
+  note "rc=$rc $(awk -v a=$s -v b=$e 'BEGIN{printf "%.2fs", b-a}') output $(stat -c %s "$out/cockatoo-iir2d.mp4" 2>/dev/null) bytes: gst-launch-1.0 $p" ;;
+bench)
+  "$pkg/bin/iir2d_bench" --csv "$out/bench.csv" ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1; note "bench rc=$?"
+  cat "$out/bench.txt" ;;
+esac
+done
+echo "==== summary"
+printf '%s\n' "${summary[@]}"
