@@ -569,11 +569,45 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
 }
 
 #ifdef HAVE_IIR2D_CUDA
+/* A copy of `caps` with the CUDA-memory structures moved before the others,
+ * each group in its original order. */
+static GstCaps* cuda_structures_first(GstCaps* caps) {
+  GstCaps* cuda = gst_caps_new_empty();
+  GstCaps* other = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); i++) {
+    GstCapsFeatures* f = gst_caps_get_features(caps, i);
+    GstCaps* target = (f && gst_caps_features_contains(f, GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY)) ? cuda : other;
+    gst_caps_append_structure_full(target, gst_structure_copy(gst_caps_get_structure(caps, i)),
+                                   f ? gst_caps_features_copy(f) : nullptr);
+  }
+  gst_caps_append(cuda, other);
+  return cuda;
+}
+
 static gboolean gst_iir2d_filter_query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
   GstIir2dFilter* self = GST_IIR2D_FILTER(trans);
-  if (GST_QUERY_TYPE(query) == GST_QUERY_CONTEXT &&
-      gst_cuda_handle_context_query(GST_ELEMENT_CAST(self), query, self->priv->context))
-    return TRUE;
+  switch (GST_QUERY_TYPE(query)) {
+    case GST_QUERY_CONTEXT:
+      if (gst_cuda_handle_context_query(GST_ELEMENT_CAST(self), query, self->priv->context)) return TRUE;
+      break;
+    case GST_QUERY_CAPS: {
+      /* Neighbours that can do both (cudaupload, cudadownload) list system
+       * memory first and fixate the first structure of our answer, which
+       * would keep `cudaupload ! iir2dfilter` on the CPU. We prefer CUDA
+       * memory: list its structures first. */
+      if (!GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query)) return FALSE;
+      GstCaps* caps = nullptr;
+      gst_query_parse_caps_result(query, &caps);
+      if (caps && !gst_caps_is_any(caps) && !gst_caps_is_empty(caps)) {
+        GstCaps* sorted = cuda_structures_first(caps);
+        gst_query_set_caps_result(query, sorted);
+        gst_caps_unref(sorted);
+      }
+      return TRUE;
+    }
+    default:
+      break;
+  }
   return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
 }
 #endif
