@@ -36,7 +36,7 @@ has x264enc || enc="openh264enc bitrate=8000000"
 case $path in
   gpu)
     if has nvh264dec; then dec="nvh264dec"; else dec="avdec_h264 ! cudaupload"; fi
-    chain="$dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter $props ! cudadownload" ;;
+    chain="$dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter $props ! cudadownload ! videoconvert" ;;
   cpu)
     chain="avdec_h264 ! video/x-raw ! iir2dfilter $props" ;;
   *) echo "IIR2D_PATH must be cpu or gpu" >&2; exit 2 ;;
