@@ -30,7 +30,7 @@ if [ -z "$path" ]; then
   path=cpu
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && has cudaupload; then path=gpu; fi
 fi
-enc="x264enc speed-preset=faster"
+enc="x264enc speed-preset=faster pass=quant quantizer=16"
 has x264enc || enc="openh264enc bitrate=8000000"
 
 case $path in
@@ -54,6 +54,8 @@ frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream
 awk -v f="$frames" -v a="$t0" -v b="$t1" -v o="$out" 'BEGIN {
   printf "frames: %d\nwall time: %.2f s (%.1f frames/s, decode + filter + encode)\noutput: %s\n", f, b - a, f / (b - a), o }'
 
-# Quality of the filtered clip against its source (ffmpeg's psnr and ssim filters).
-ffmpeg -nostdin -hide_banner -i "$clip" -i "$out" \
-  -lavfi "[0:v][1:v]psnr;[0:v][1:v]ssim" -f null - 2>&1 | grep -E "Parsed_(psnr|ssim)" | sed 's/^\[Parsed_\([a-z]*\)_[0-9]* @ [^]]*\]/quality (\1):/'
+# Quality of the filtered (and re-encoded) clip against its source, with
+# ffmpeg's psnr and ssim filters.
+ffmpeg -nostdin -hide_banner -i "$clip" -i "$out" -lavfi \
+  "[0:v]settb=AVTB,setpts=PTS-STARTPTS[a];[1:v]settb=AVTB,setpts=PTS-STARTPTS[b];[a]split[a1][a2];[b]split[b1][b2];[a1][b1]psnr;[a2][b2]ssim" \
+  -f null - 2>&1 | grep -E "Parsed_(psnr|ssim).*(PSNR|SSIM) " | sed 's/^\[Parsed_\([a-z]*\)_[0-9]* @ [^]]*\]/quality vs source (\1):/'
