@@ -72,6 +72,7 @@ struct Plan {
 
 Result plan_filter(const FilterParams& params, Plan& plan) {
   if (!is_valid_filter_id(params.filter_id)) return invalid("filter id outside 1..8");
+  if (!(params.sigma > 0.0)) return invalid("sigma must be > 0");
   switch (params.border) {
     case Border::Clamp: case Border::Mirror: case Border::Wrap: case Border::Constant: break;
     default: return invalid("unknown border mode");
@@ -84,7 +85,7 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
     case Precision::F32: case Precision::Mixed: case Precision::F64: break;
     default: return invalid("unknown precision");
   }
-  plan.program = filter_program(params.filter_id);
+  plan.program = make_program(params);
   if (params.border_init == BorderInit::Exact) {
     plan.shape = detail::exact_shape(plan.program);
     if (plan.shape == ExactShape::Unsupported) return invalid("program shape not supported by the exact initialisation");

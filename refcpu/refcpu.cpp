@@ -193,6 +193,7 @@ void run_section_zero_state(const Section& s, const Store* e, Store* y, int N) {
 void check_params(const FilterParams& p) {
   if (!is_valid_filter_id(p.filter_id))
     throw std::invalid_argument("refcpu: filter id " + std::to_string(p.filter_id) + " is outside 1..8");
+  if (!(p.sigma > 0.0)) throw std::invalid_argument("refcpu: sigma must be > 0");
   switch (p.border) {
     case Border::Clamp: case Border::Mirror: case Border::Wrap: case Border::Constant: break;
     default: throw std::invalid_argument("refcpu: unknown border mode");
@@ -207,7 +208,7 @@ void check_params(const FilterParams& p) {
 template <typename Store, typename Acc>
 void run_program(const Store* x, Store* y, int n, std::ptrdiff_t step, const FilterParams& params) {
   if (n <= 0) return;
-  const Program prog = filter_program(params.filter_id);
+  const Program prog = make_program(params);
   const Store constant = static_cast<Store>(params.border_constant);
   const auto un = static_cast<std::size_t>(n);
 

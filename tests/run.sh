@@ -16,4 +16,4 @@ meson setup "$build" "$root" ${MESON_ARGS:-}
 ninja -C "$build"
 meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
 # Show what each suite ran or skipped, so that "passed" never hides zero tests.
-grep -h -E '^\[  (PASSED|SKIPPED|FAILED) +\]|^\[==========\] [0-9]+ tests' "$build/meson-logs/testlog.txt" || true
+grep -h -E '^\[  (PASSED|SKIPPED|FAILED) +\] [0-9]+ tests?[,.]|^\[==========\] [0-9]+ tests? from' "$build/meson-logs/testlog.txt" || true

@@ -237,7 +237,29 @@ struct FilterParams {
   double border_constant = 0.0;  ///< B(i) under Border::Constant, same unit as the samples
   BorderInit border_init = BorderInit::Exact;
   Precision precision = Precision::F32;
+  /// Deriche width of filter id 6 (the contract's value is 2.0; an extension
+  /// over IIR2D). Must be > 0; ignored by the other ids.
+  double sigma = kDericheSigma;
+  /// Divide each pass by its DC gain so flat areas keep their level (an
+  /// extension over IIR2D; the contract's behaviour is false).
+  bool unity_gain = false;
 };
+
+/**
+ * The 1-D program that the kernels and the reference run for `p`:
+ * filter_program(p.filter_id, p.sigma), and with p.unity_gain the
+ * feed-forward coefficients of its first section divided by the pass's DC
+ * gain (so the pass has gain 1; every stage still warms up from its own
+ * input). Empty for an invalid id.
+ */
+inline Program make_program(const FilterParams& p) {
+  Program prog = filter_program(p.filter_id, p.sigma);
+  if (p.unity_gain && prog.num_sections > 0) {
+    const double g = program_dc_gain(prog);
+    for (double& c : prog.sections[0].ff) c /= g;
+  }
+  return prog;
+}
 
 /// Integer sample storage of a video component (contract section 5).
 enum class SampleType : int {
