@@ -38,6 +38,8 @@
 
 #include "gstiir2dfilter.h"
 
+#include "gstiir2dcudautils.h"
+
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -63,21 +65,7 @@
 GST_DEBUG_CATEGORY_STATIC(gst_iir2d_filter_debug);
 #define GST_CAT_DEFAULT gst_iir2d_filter_debug
 
-/* Formats: planar/semi-planar YUV and gray, integer samples in host (little
- * endian) order. The CUDA list is the subset GStreamer 1.22's CUDA allocator
- * can lay out (it has no GRAY8, GRAY16 or A420 layout). */
-#define IIR2D_SYSTEM_FORMATS \
-  "{ GRAY8, GRAY16_LE, NV12, NV21, I420, YV12, Y42B, Y444, A420, I420_10LE, P010_10LE, Y444_16LE }"
-#define IIR2D_CUDA_FORMATS "{ NV12, NV21, I420, YV12, Y42B, Y444, I420_10LE, P010_10LE, Y444_16LE }"
-
-#ifdef HAVE_IIR2D_CUDA
-#define IIR2D_CAPS                                                                                \
-  GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, IIR2D_CUDA_FORMATS) "; " \
-  GST_VIDEO_CAPS_MAKE(IIR2D_SYSTEM_FORMATS)
-#else
-#define IIR2D_CAPS GST_VIDEO_CAPS_MAKE(IIR2D_SYSTEM_FORMATS)
-#endif
-
+/* Formats and caps (IIR2D_CAPS): gstiir2dcudautils.h, shared with qualitymeter. */
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(IIR2D_CAPS));
 static GstStaticPadTemplate src_template =
@@ -230,22 +218,11 @@ GST_ELEMENT_REGISTER_DEFINE(iir2dfilter, "iir2dfilter", GST_RANK_NONE, GST_TYPE_
 
 namespace {
 
-/* Component `c` of a mapped frame as a strided array of integer samples.
- * With GST_MAP_CUDA the data pointer is a device pointer. */
-template <typename Component>
-Component frame_component(const GstVideoFrame* frame, guint c) {
-  const GstVideoFormatInfo* finfo = frame->info.finfo;
-  Component comp;
-  comp.data = GST_VIDEO_FRAME_COMP_DATA(frame, c);
-  comp.width = GST_VIDEO_FRAME_COMP_WIDTH(frame, c);
-  comp.height = GST_VIDEO_FRAME_COMP_HEIGHT(frame, c);
-  comp.row_stride = GST_VIDEO_FRAME_COMP_STRIDE(frame, c);
-  comp.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c);
-  comp.type = GST_VIDEO_FORMAT_INFO_BITS(finfo) > 8 ? iir2d::SampleType::U16 : iir2d::SampleType::U8;
-  comp.depth = GST_VIDEO_FORMAT_INFO_DEPTH(finfo, c);
-  comp.shift = GST_VIDEO_FORMAT_INFO_SHIFT(finfo, c);
-  return comp;
-}
+/* Component `c` of a mapped frame as a strided array of integer samples
+ * (with GST_MAP_CUDA the data pointer is a device pointer), and whether caps
+ * carry memory:CUDAMemory: gstiir2dcudautils.h. */
+using iir2d::gst::caps_are_cuda;
+using iir2d::gst::frame_component;
 
 /* Whether component `c` is filtered: luma/gray always, chroma with
  * planes=all, alpha never. */
@@ -253,16 +230,6 @@ bool component_is_filtered(const GstVideoInfo* info, guint c, GstIir2dPlanes pla
   if (GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A) return false;
   if (c == 0) return true;  // GST_VIDEO_COMP_Y, or the gray component
   return planes == GST_IIR2D_PLANES_ALL;
-}
-
-bool caps_are_cuda(GstCaps* caps) {
-#ifdef HAVE_IIR2D_CUDA
-  GstCapsFeatures* f = gst_caps_get_features(caps, 0);
-  return f && gst_caps_features_contains(f, GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY);
-#else
-  (void)caps;
-  return false;
-#endif
 }
 
 }  // namespace
@@ -273,48 +240,23 @@ bool caps_are_cuda(GstCaps* caps) {
 #ifdef HAVE_IIR2D_CUDA
 namespace {
 
-std::string cuda_error_text(cudaError_t e) {
-  return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")";
-}
+using iir2d::gst::cuda_error_text;
 
 /* Frees the workspace; the caller has pushed the context it was made in. */
 void free_workspace_pushed(GstIir2dFilterPrivate* priv) {
-  if (priv->workspace) cudaFree(priv->workspace);
-  priv->workspace = nullptr;
-  priv->workspace_bytes = 0;
+  iir2d::gst::cuda_free_allocation(&priv->workspace, &priv->workspace_bytes);
 }
 
 /* Destroys the stream and frees the workspace, with their context pushed. */
 void release_stream_and_workspace(GstIir2dFilter* self) {
   GstIir2dFilterPrivate* priv = self->priv;
-  if (!priv->stream && !priv->workspace) return;
-  if (priv->context && gst_cuda_context_push(priv->context)) {
-    free_workspace_pushed(priv);
-    if (priv->stream) cudaStreamDestroy(priv->stream);
-    gst_cuda_context_pop(nullptr);
-  } else {
-    GST_WARNING_OBJECT(self, "could not push the CUDA context to release the stream and workspace");
-  }
-  priv->stream = nullptr;
-  priv->workspace = nullptr;
-  priv->workspace_bytes = 0;
+  iir2d::gst::cuda_release(GST_OBJECT(self), priv->context, &priv->stream, &priv->workspace, &priv->workspace_bytes);
 }
 
 /* Creates our non-blocking stream in priv->context. */
 bool create_stream(GstIir2dFilter* self) {
   GstIir2dFilterPrivate* priv = self->priv;
-  if (!gst_cuda_context_push(priv->context)) {
-    priv->cuda_unavailable = "the CUDA context could not be made current";
-    return false;
-  }
-  cudaError_t e = cudaStreamCreateWithFlags(&priv->stream, cudaStreamNonBlocking);
-  gst_cuda_context_pop(nullptr);
-  if (e != cudaSuccess) {
-    priv->stream = nullptr;
-    priv->cuda_unavailable = "could not create a CUDA stream: " + cuda_error_text(e);
-    return false;
-  }
-  return true;
+  return iir2d::gst::cuda_create_stream(priv->context, &priv->stream, &priv->cuda_unavailable);
 }
 
 /* Opens (or finds in the pipeline) the CUDA context and creates our stream.
@@ -322,17 +264,8 @@ bool create_stream(GstIir2dFilter* self) {
 bool open_cuda(GstIir2dFilter* self, gint device_id) {
   GstIir2dFilterPrivate* priv = self->priv;
   priv->cuda_unavailable.clear();
-  if (!gst_cuda_load_library()) {
-    priv->cuda_unavailable = "libcuda could not be loaded (no NVIDIA driver?)";
+  if (!iir2d::gst::cuda_open_context(GST_ELEMENT_CAST(self), device_id, &priv->context, &priv->cuda_unavailable))
     return false;
-  }
-  gst_cuda_memory_init_once();
-  if (!gst_cuda_ensure_element_context(GST_ELEMENT_CAST(self), device_id, &priv->context)) {
-    priv->cuda_unavailable = device_id < 0
-                                 ? std::string("no CUDA device could be opened (cuda-device-id=-1 tries device 0)")
-                                 : "CUDA device " + std::to_string(device_id) + " could not be opened";
-    return false;
-  }
   if (priv->stream) return true;
   return create_stream(self);
 }
@@ -363,16 +296,7 @@ std::size_t workspace_for_info(const GstVideoInfo* info) {
 
 /* Makes the workspace at least `bytes` large; the caller has pushed the context. */
 cudaError_t ensure_workspace_pushed(GstIir2dFilterPrivate* priv, std::size_t bytes) {
-  if (priv->workspace && priv->workspace_bytes >= bytes) return cudaSuccess;
-  free_workspace_pushed(priv);
-  if (bytes == 0) return cudaSuccess;
-  cudaError_t e = cudaMalloc(&priv->workspace, bytes);
-  if (e != cudaSuccess) {
-    priv->workspace = nullptr;
-    return e;
-  }
-  priv->workspace_bytes = bytes;
-  return cudaSuccess;
+  return iir2d::gst::cuda_ensure_allocation(&priv->workspace, &priv->workspace_bytes, bytes);
 }
 
 }  // namespace
@@ -625,24 +549,9 @@ static gboolean gst_iir2d_filter_propose_allocation(GstBaseTransform* trans, Gst
 
 #ifdef HAVE_IIR2D_CUDA
   GstIir2dFilter* self = GST_IIR2D_FILTER(trans);
-  if (caps_are_cuda(caps) && self->priv->context && gst_query_get_n_allocation_pools(query) == 0) {
-    GstBufferPool* pool = gst_cuda_buffer_pool_new(self->priv->context);
-    GstStructure* config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-    gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), 0, 0);
-    if (!gst_buffer_pool_set_config(pool, config)) {
-      GST_ERROR_OBJECT(self, "CUDA buffer pool refused its config");
-      gst_object_unref(pool);
-      return FALSE;
-    }
-    /* The pool pitches the planes: read the real buffer size back. */
-    guint size = 0;
-    config = gst_buffer_pool_get_config(pool);
-    gst_buffer_pool_config_get_params(config, nullptr, &size, nullptr, nullptr);
-    gst_structure_free(config);
-    gst_query_add_allocation_pool(query, pool, size, 0, 0);
-    gst_object_unref(pool);
-  }
+  if (caps_are_cuda(caps) && self->priv->context && gst_query_get_n_allocation_pools(query) == 0 &&
+      !iir2d::gst::cuda_propose_pool(GST_OBJECT(self), self->priv->context, query, caps, &info))
+    return FALSE;
 #endif
 
   if (!gst_query_find_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr))
@@ -804,26 +713,11 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
 
 #ifdef HAVE_IIR2D_CUDA
 static bool is_usable_cuda_buffer(GstIir2dFilter* self, GstBuffer* buf, std::string* why) {
-  if (gst_buffer_n_memory(buf) != 1) {
-    *why = "has " + std::to_string(gst_buffer_n_memory(buf)) + " memories, expected one";
-    return false;
-  }
-  GstMemory* mem = gst_buffer_peek_memory(buf, 0);
-  if (!gst_is_cuda_memory(mem)) {
-    *why = "is not CUDA memory";
-    return false;
-  }
-  GstCudaContext* other = GST_CUDA_MEMORY_CAST(mem)->context;
-  if (other != self->priv->context && !gst_cuda_context_can_access_peer(self->priv->context, other)) {
-    *why = "belongs to a CUDA context this element cannot access (check cuda-device-id)";
-    return false;
-  }
-  return true;
+  return iir2d::gst::cuda_buffer_usable(self->priv->context, buf, why);
 }
 
 static const GstVideoInfo* cuda_layout(GstBuffer* buf, const GstVideoInfo* caps_info) {
-  if (gst_buffer_get_video_meta(buf)) return caps_info;
-  return &GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buf, 0))->info;
+  return iir2d::gst::cuda_buffer_layout(buf, caps_info);
 }
 
 static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf, const Settings& s) {
@@ -973,12 +867,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
                         "Components to filter: luma (Y or gray only, chroma copied bit-exact) or all "
                         "(luma and chroma; alpha is always copied)",
                         GST_TYPE_IIR2D_PLANES, DEFAULT_PLANES, live));
-  g_object_class_install_property(
-      gobject_class, PROP_CUDA_DEVICE_ID,
-      g_param_spec_int("cuda-device-id", "CUDA device id",
-                       "CUDA device for CUDA-memory video (-1 = any: the pipeline's context, else device 0)", -1,
-                       G_MAXINT, DEFAULT_CUDA_DEVICE_ID,
-                       GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY)));
+  iir2d::gst::install_cuda_device_id_property(gobject_class, PROP_CUDA_DEVICE_ID, DEFAULT_CUDA_DEVICE_ID);
 
   gst_element_class_set_static_metadata(element_class, "IIR2D recursive 2-D filter", "Filter/Effect/Video",
                                         "Recursive (IIR) 2-D smoothing filters of the IIR2D family, on the GPU "
