@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 
 #include "gstiir2dfilter.h"
+#include "gstqualitymeter.h"
 
 #ifdef HAVE_IIR2D_CUDA
 #include <gst/cuda/gstcudaloader.h>
@@ -18,7 +19,9 @@ static gboolean plugin_init(GstPlugin* plugin) {
   if (gst_cuda_load_library())
     gst_cuda_memory_init_once();
 #endif
-  return GST_ELEMENT_REGISTER(iir2dfilter, plugin);
+  gboolean ok = GST_ELEMENT_REGISTER(iir2dfilter, plugin);
+  ok &= GST_ELEMENT_REGISTER(qualitymeter, plugin);
+  return ok;
 }
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, iir2d, "Recursive (IIR) 2-D image filters of the IIR2D family",

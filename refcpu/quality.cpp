@@ -45,17 +45,23 @@ FrameMetrics frame_metrics(const ComponentSums* sums, const int* depths, int n) 
 
   std::uint64_t total = 0;
   for (int c = 0; c < n; ++c) total += sums[c].samples;
-  double mse_avg = 0.0, peak_avg = 0.0, ssim_all = 0.0;
+  // Each component weighs its share of the samples. The peak and the SSIM
+  // are summed weighted by sample counts and divided once, so equal depths
+  // give exactly the peak and identical frames exactly 1.
+  double mse_avg = 0.0, peak_sum = 0.0, ssim_sum = 0.0;
   for (int c = 0; c < n; ++c) {
     const double max = code_max(depths[c]);
-    const double weight = total ? static_cast<double>(sums[c].samples) / static_cast<double>(total) : 0.0;
+    const double samples = static_cast<double>(sums[c].samples);
+    const double weight = total ? samples / static_cast<double>(total) : 0.0;
     m.psnr[c] = psnr_db(sums[c].sse, sums[c].samples, max);
     m.ssim[c] = sums[c].ssim_windows ? sums[c].ssim_sum / static_cast<double>(sums[c].ssim_windows)
                                      : std::numeric_limits<double>::quiet_NaN();
-    if (sums[c].samples) mse_avg += static_cast<double>(sums[c].sse) / static_cast<double>(sums[c].samples) * weight;
-    peak_avg += max * weight;
-    ssim_all += m.ssim[c] * weight;
+    if (sums[c].samples) mse_avg += static_cast<double>(sums[c].sse) / samples * weight;
+    peak_sum += max * samples;
+    ssim_sum += m.ssim[c] * samples;
   }
+  const double peak_avg = total ? peak_sum / static_cast<double>(total) : 0.0;
+  const double ssim_all = total ? ssim_sum / static_cast<double>(total) : std::numeric_limits<double>::quiet_NaN();
   if (total == 0)
     m.psnr_avg = std::numeric_limits<double>::quiet_NaN();
   else if (mse_avg == 0.0)

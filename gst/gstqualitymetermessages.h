@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bus messages of qualitymeter as typed C++ structs, with the helpers
+ * that build their GstStructure and parse it back (used by the element and
+ * by applications and tests that read the bus). Header-only.
+ *
+ * Structures (see docs/qualitymeter.md for the field tables):
+ *  - "qualitymeter": one per measured frame pair (FrameReport);
+ *  - "qualitymeter-summary": at EOS, and the element's "summary" property (Summary);
+ *  - "qualitymeter-threshold": details of the GST_MESSAGE_WARNING posted when a
+ *    metric crosses its threshold, and (name "qualitymeter-recovered") the
+ *    element message posted when it comes back (ThresholdEvent).
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace iir2d::qm {
+
+constexpr const char* kFrameMessage = "qualitymeter";
+constexpr const char* kSummaryMessage = "qualitymeter-summary";
+constexpr const char* kThresholdDetails = "qualitymeter-threshold";
+constexpr const char* kRecoveredMessage = "qualitymeter-recovered";
+
+/// Plane names in component order: Y, U, V, A.
+constexpr const char* kPlaneNames[4] = {"y", "u", "v", "a"};
+
+inline double nan_value() { return std::numeric_limits<double>::quiet_NaN(); }
+
+/// The metrics of one frame pair (structure "qualitymeter").
+struct FrameReport {
+  guint64 frame = 0;                          ///< index of the pair, from 0
+  GstClockTime pts = GST_CLOCK_TIME_NONE;     ///< PTS of the distorted buffer
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;  ///< of the distorted buffer (before distorted-offset)
+  int components = 0;                         ///< 1 (gray), 3 (YUV) or 4 (YUV + alpha)
+  double psnr[4] = {nan_value(), nan_value(), nan_value(), nan_value()};  ///< dB, +inf if identical
+  double ssim[4] = {nan_value(), nan_value(), nan_value(), nan_value()};
+  double psnr_avg = nan_value();
+  double ssim_all = nan_value();
+  double temporal_delta = 0.0;
+
+  /// "qualitymeter" structure: frame, pts, running-time, psnr-<plane>, psnr-avg, ssim-<plane>, ssim-all,
+  /// temporal-delta (planes present in the format only). Caller owns the result.
+  GstStructure* to_structure() const {
+    GstStructure* s = gst_structure_new(kFrameMessage, "frame", G_TYPE_UINT64, frame, "pts", G_TYPE_UINT64, pts,
+                                        "running-time", G_TYPE_UINT64, running_time, nullptr);
+    for (int c = 0; c < components && c < 4; ++c)
+      gst_structure_set(s, (std::string("psnr-") + kPlaneNames[c]).c_str(), G_TYPE_DOUBLE, psnr[c], nullptr);
+    gst_structure_set(s, "psnr-avg", G_TYPE_DOUBLE, psnr_avg, nullptr);
+    for (int c = 0; c < components && c < 4; ++c)
+      gst_structure_set(s, (std::string("ssim-") + kPlaneNames[c]).c_str(), G_TYPE_DOUBLE, ssim[c], nullptr);
+    gst_structure_set(s, "ssim-all", G_TYPE_DOUBLE, ssim_all, "temporal-delta", G_TYPE_DOUBLE, temporal_delta,
+                      nullptr);
+    return s;
+  }
+
+  /// Parses a "qualitymeter" structure; false if the name or a mandatory field is wrong.
+  static bool from_structure(const GstStructure* s, FrameReport* out) {
+    if (!s || !gst_structure_has_name(s, kFrameMessage)) return false;
+    FrameReport r;
+    guint64 pts = 0, rt = 0;
+    if (!gst_structure_get_uint64(s, "frame", &r.frame) || !gst_structure_get_uint64(s, "pts", &pts) ||
+        !gst_structure_get_uint64(s, "running-time", &rt) || !gst_structure_get_double(s, "psnr-avg", &r.psnr_avg) ||
+        !gst_structure_get_double(s, "ssim-all", &r.ssim_all) ||
+        !gst_structure_get_double(s, "temporal-delta", &r.temporal_delta))
+      return false;
+    r.pts = pts;
+    r.running_time = rt;
+    for (int c = 0; c < 4; ++c) {
+      const std::string p = std::string("psnr-") + kPlaneNames[c], q = std::string("ssim-") + kPlaneNames[c];
+      if (!gst_structure_get_double(s, p.c_str(), &r.psnr[c])) break;
+      if (!gst_structure_get_double(s, q.c_str(), &r.ssim[c])) return false;
+      r.components = c + 1;
+    }
+    *out = r;
+    return r.components > 0;
+  }
+};
+
+/// Distribution of one metric over the measured frames (NaN values left out).
+struct MetricSummary {
+  std::string metric;  ///< e.g. "psnr-y"
+  guint64 count = 0;
+  double min = nan_value(), p50 = nan_value(), p95 = nan_value();
+  double mean = nan_value(), harmonic_mean = nan_value(), max = nan_value();
+
+  GstStructure* to_structure() const {
+    return gst_structure_new(metric.c_str(), "count", G_TYPE_UINT64, count, "min", G_TYPE_DOUBLE, min, "p50",
+                             G_TYPE_DOUBLE, p50, "p95", G_TYPE_DOUBLE, p95, "mean", G_TYPE_DOUBLE, mean,
+                             "harmonic-mean", G_TYPE_DOUBLE, harmonic_mean, "max", G_TYPE_DOUBLE, max, nullptr);
+  }
+
+  static bool from_structure(const GstStructure* s, MetricSummary* out) {
+    if (!s) return false;
+    MetricSummary m;
+    m.metric = gst_structure_get_name(s);
+    if (!gst_structure_get_uint64(s, "count", &m.count) || !gst_structure_get_double(s, "min", &m.min) ||
+        !gst_structure_get_double(s, "p50", &m.p50) || !gst_structure_get_double(s, "p95", &m.p95) ||
+        !gst_structure_get_double(s, "mean", &m.mean) ||
+        !gst_structure_get_double(s, "harmonic-mean", &m.harmonic_mean) ||
+        !gst_structure_get_double(s, "max", &m.max))
+      return false;
+    *out = m;
+    return true;
+  }
+};
+
+/// The run's summary (structure "qualitymeter-summary").
+struct Summary {
+  guint64 frames = 0;               ///< measured pairs
+  guint64 unpaired_reference = 0;   ///< reference frames without a distorted partner
+  guint64 unpaired_distorted = 0;   ///< distorted frames without a reference partner (passed through)
+  std::vector<MetricSummary> metrics;  ///< one per metric, in message field order
+
+  /// "qualitymeter-summary": frames, unpaired-reference, unpaired-distorted, and one nested
+  /// structure per metric, named and keyed by the metric (e.g. psnr-y=(structure)"psnr-y, min=...").
+  GstStructure* to_structure() const {
+    GstStructure* s = gst_structure_new(kSummaryMessage, "frames", G_TYPE_UINT64, frames, "unpaired-reference",
+                                        G_TYPE_UINT64, unpaired_reference, "unpaired-distorted", G_TYPE_UINT64,
+                                        unpaired_distorted, nullptr);
+    for (const MetricSummary& m : metrics) {
+      GstStructure* sub = m.to_structure();
+      gst_structure_set(s, m.metric.c_str(), GST_TYPE_STRUCTURE, sub, nullptr);
+      gst_structure_free(sub);
+    }
+    return s;
+  }
+
+  static bool from_structure(const GstStructure* s, Summary* out) {
+    if (!s || !gst_structure_has_name(s, kSummaryMessage)) return false;
+    Summary r;
+    if (!gst_structure_get_uint64(s, "frames", &r.frames) ||
+        !gst_structure_get_uint64(s, "unpaired-reference", &r.unpaired_reference) ||
+        !gst_structure_get_uint64(s, "unpaired-distorted", &r.unpaired_distorted))
+      return false;
+    for (int i = 0; i < gst_structure_n_fields(s); ++i) {
+      const GValue* v = gst_structure_get_value(s, gst_structure_nth_field_name(s, i));
+      if (!GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+      MetricSummary m;
+      if (!MetricSummary::from_structure(gst_value_get_structure(v), &m)) return false;
+      r.metrics.push_back(m);
+    }
+    *out = r;
+    return true;
+  }
+
+  const MetricSummary* find(const std::string& metric) const {
+    for (const MetricSummary& m : metrics)
+      if (m.metric == metric) return &m;
+    return nullptr;
+  }
+};
+
+/// A threshold edge: the details of the warning ("qualitymeter-threshold") or the recovery message.
+struct ThresholdEvent {
+  std::string metric;  ///< "psnr-avg", "ssim-all" or "temporal-delta"
+  double value = nan_value();
+  double threshold = nan_value();
+  guint64 frame = 0;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  bool recovered = false;  ///< false: crossed (warning details), true: back within the threshold
+
+  GstStructure* to_structure() const {
+    return gst_structure_new(recovered ? kRecoveredMessage : kThresholdDetails, "metric", G_TYPE_STRING,
+                             metric.c_str(), "value", G_TYPE_DOUBLE, value, "threshold", G_TYPE_DOUBLE, threshold,
+                             "frame", G_TYPE_UINT64, frame, "pts", G_TYPE_UINT64, pts, nullptr);
+  }
+
+  static bool from_structure(const GstStructure* s, ThresholdEvent* out) {
+    if (!s) return false;
+    ThresholdEvent e;
+    if (gst_structure_has_name(s, kRecoveredMessage))
+      e.recovered = true;
+    else if (!gst_structure_has_name(s, kThresholdDetails))
+      return false;
+    const gchar* metric = gst_structure_get_string(s, "metric");
+    guint64 pts = 0;
+    if (!metric || !gst_structure_get_double(s, "value", &e.value) ||
+        !gst_structure_get_double(s, "threshold", &e.threshold) || !gst_structure_get_uint64(s, "frame", &e.frame) ||
+        !gst_structure_get_uint64(s, "pts", &pts))
+      return false;
+    e.metric = metric;
+    e.pts = pts;
+    *out = e;
+    return true;
+  }
+};
+
+}  // namespace iir2d::qm

@@ -1,0 +1,1058 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tier 3: the qualitymeter element in pipelines, its bus messages parsed
+ * back with the typed structs of gst/gstqualitymetermessages.h.
+ *
+ *  - pads, properties (ranges, defaults), caps templates;
+ *  - exact values on synthetic frames against hand-derived answers
+ *    (tests/quality_cases.h): constant offset, one wrong pixel, identical
+ *    frames (inf and 1.0), odd sizes with partial 4×4 blocks, 10-bit, the
+ *    temporal delta;
+ *  - pairing: distorted-offset, dropped frames counted (never repeated), one
+ *    pad at EOS early; the distorted stream passes through unchanged;
+ *  - bad input: mismatched caps, a stats-file in a missing directory;
+ *  - outputs: stats-file (CSV, JSON Lines, flushed as it goes), thresholds
+ *    (one message per edge), the summary message and property;
+ *  - agreement with ffmpeg's psnr and ssim filters on the real demo clip
+ *    (pipelines/fetch-clip.sh) against its iir2dfilter output: these need
+ *    ffmpeg and fail, not skip, without it;
+ *  - CUDA against CPU on the same frames (two meters fed by one tee, one
+ *    behind cudaupload): skip with the reason where CUDA cannot be used.
+ *
+ * Environment: GST_PLUGIN_PATH (meson test sets it), IIR2D_SOURCE_ROOT (for
+ * fetch-clip.sh), IIR2D_CLIP (a 4:2:0 H.264 MP4 instead of fetching one).
+ */
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gstqualitymetermessages.h"
+#include "iir2d/refcpu.h"
+#include "quality_cases.h"
+
+#ifndef IIR2D_SOURCE_ROOT
+#define IIR2D_SOURCE_ROOT ""
+#endif
+
+namespace {
+
+using iir2d::qm::FrameReport;
+using iir2d::qm::MetricSummary;
+using iir2d::qm::Summary;
+using iir2d::qm::ThresholdEvent;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr GstClockTime kFrame = GST_SECOND / 30;
+
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+::testing::Environment* const kGstEnvironment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+bool have_factory(const char* name) {
+  GstElementFactory* f = gst_element_factory_find(name);
+  if (f) gst_object_unref(f);
+  return f != nullptr;
+}
+
+#define SKIP_WITHOUT_ELEMENT()                                                                          \
+  do {                                                                                                  \
+    if (!have_factory("qualitymeter"))                                                                  \
+      GTEST_SKIP() << "element qualitymeter not found: build the plugin and set GST_PLUGIN_PATH to "    \
+                      "<build>/gst (meson test does)";                                                  \
+  } while (0)
+
+/* ---- running a pipeline to EOS ----------------------------------------- */
+
+struct MeterRun {
+  bool eos = false;
+  std::string error, error_debug, error_source;
+  std::vector<FrameReport> frames;
+  bool have_summary = false;
+  Summary summary;
+  std::vector<ThresholdEvent> warnings, recoveries;
+  std::vector<std::string> warning_texts;
+  std::vector<GstClockTime> output_pts;  // from an appsink named "out", if any
+  std::map<std::string, std::vector<FrameReport>> frames_by_meter;
+};
+
+struct ObjectDeleter {
+  void operator()(gpointer p) const { gst_object_unref(p); }
+};
+using Pipeline = std::unique_ptr<GstElement, ObjectDeleter>;
+
+Pipeline parse(const std::string& description) {
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(description.c_str(), &err);
+  if (err) {
+    ADD_FAILURE() << description << ": " << err->message;
+    g_error_free(err);
+    if (p) gst_object_unref(p);
+    return nullptr;
+  }
+  return Pipeline(p);
+}
+
+/* One message into the run; true at EOS or ERROR. */
+bool take_message(GstMessage* m, MeterRun* run) {
+  switch (GST_MESSAGE_TYPE(m)) {
+    case GST_MESSAGE_EOS:
+      run->eos = true;
+      return true;
+    case GST_MESSAGE_ERROR: {
+      GError* err = nullptr;
+      gchar* dbg = nullptr;
+      gst_message_parse_error(m, &err, &dbg);
+      run->error = err ? err->message : "?";
+      run->error_debug = dbg ? dbg : "";
+      run->error_source = GST_MESSAGE_SRC_NAME(m);
+      g_clear_error(&err);
+      g_free(dbg);
+      return true;
+    }
+    case GST_MESSAGE_WARNING: {
+      GError* err = nullptr;
+      gst_message_parse_warning(m, &err, nullptr);
+      run->warning_texts.push_back(err ? err->message : "");
+      g_clear_error(&err);
+      const GstStructure* details = nullptr;
+      gst_message_parse_warning_details(m, &details);
+      ThresholdEvent ev;
+      if (ThresholdEvent::from_structure(details, &ev)) run->warnings.push_back(ev);
+      return false;
+    }
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure* s = gst_message_get_structure(m);
+      FrameReport f;
+      ThresholdEvent ev;
+      if (FrameReport::from_structure(s, &f)) {
+        run->frames.push_back(f);
+        run->frames_by_meter[GST_MESSAGE_SRC_NAME(m)].push_back(f);
+      } else if (Summary::from_structure(s, &run->summary)) {
+        run->have_summary = true;
+      } else if (ThresholdEvent::from_structure(s, &ev)) {
+        run->recoveries.push_back(ev);
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+/* Sets the pipeline PLAYING, calls `feed` (may push into appsrcs), and
+ * collects the bus until EOS or ERROR (at most `timeout`). */
+MeterRun run_pipeline(GstElement* pipeline, const std::function<void(GstElement*)>& feed = nullptr,
+                 GstClockTime timeout = 120 * GST_SECOND) {
+  MeterRun run;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE && feed) feed(pipeline);
+  const GstClockTime deadline = gst_util_get_timestamp() + timeout;
+  for (;;) {
+    const GstClockTime now = gst_util_get_timestamp();
+    if (now >= deadline) {
+      ADD_FAILURE() << "pipeline did not reach EOS in time";
+      break;
+    }
+    GstMessage* m = gst_bus_timed_pop(bus, deadline - now);
+    if (!m) continue;
+    const bool done = take_message(m, &run);
+    gst_message_unref(m);
+    if (done) break;
+  }
+  if (GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "out")) {
+    for (;;) {
+      GstSample* sample = nullptr;
+      g_signal_emit_by_name(sink, "try-pull-sample", static_cast<GstClockTime>(0), &sample);
+      if (!sample) break;
+      run.output_pts.push_back(GST_BUFFER_PTS(gst_sample_get_buffer(sample)));
+      gst_sample_unref(sample);
+    }
+    gst_object_unref(sink);
+  }
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  // Messages posted while going down (nothing expected, but keep them).
+  while (GstMessage* m = gst_bus_pop(bus)) {
+    take_message(m, &run);
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  return run;
+}
+
+/* ---- synthetic frames through appsrc ----------------------------------- */
+
+std::string caps_string(const std::string& format, int width, int height) {
+  return "video/x-raw,format=" + format + ",width=" + std::to_string(width) + ",height=" + std::to_string(height) +
+         ",framerate=30/1,pixel-aspect-ratio=1/1";
+}
+
+/* code(c, x, y) for every sample of every component. */
+using CodeFn = std::function<unsigned(int, int, int)>;
+
+GstBuffer* make_frame(const std::string& caps_str, const CodeFn& code, GstClockTime pts,
+                      GstClockTime duration = kFrame) {
+  GstCaps* caps = gst_caps_from_string(caps_str.c_str());
+  GstVideoInfo info;
+  EXPECT_TRUE(gst_video_info_from_caps(&info, caps)) << caps_str;
+  gst_caps_unref(caps);
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  GstVideoFrame f;
+  EXPECT_TRUE(gst_video_frame_map(&f, &info, buf, GST_MAP_WRITE));
+  for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(&f); ++c) {
+    iir2d::VideoComponent comp;
+    comp.data = GST_VIDEO_FRAME_COMP_DATA(&f, c);
+    comp.width = GST_VIDEO_FRAME_COMP_WIDTH(&f, c);
+    comp.height = GST_VIDEO_FRAME_COMP_HEIGHT(&f, c);
+    comp.row_stride = GST_VIDEO_FRAME_COMP_STRIDE(&f, c);
+    comp.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, c);
+    comp.type = GST_VIDEO_FORMAT_INFO_BITS(f.info.finfo) > 8 ? iir2d::SampleType::U16 : iir2d::SampleType::U8;
+    comp.depth = GST_VIDEO_FORMAT_INFO_DEPTH(f.info.finfo, c);
+    comp.shift = GST_VIDEO_FORMAT_INFO_SHIFT(f.info.finfo, c);
+    for (int y = 0; y < comp.height; ++y)
+      for (int x = 0; x < comp.width; ++x) iir2d::ref::write_code(comp, x, y, code(c, x, y));
+  }
+  gst_video_frame_unmap(&f);
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DURATION(buf) = duration;
+  return buf;
+}
+
+struct Frame {
+  CodeFn code;
+  GstClockTime pts;
+};
+
+/* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
+ * into appsink "out". Pushes the frames, then EOS on both. */
+MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, const std::string& dist_caps,
+                   const std::vector<Frame>& dist, const std::string& props = "", Pipeline* keep = nullptr) {
+  const std::string desc = "appsrc name=ref format=time caps=\"" + ref_caps + "\" ! q.reference " +
+                           "appsrc name=dist format=time caps=\"" + dist_caps + "\" ! q.distorted " +
+                           "qualitymeter name=q " + props + " ! appsink name=out sync=false wait-on-eos=false";
+  Pipeline owned = parse(desc);
+  Pipeline& p = keep ? *keep : owned;
+  if (keep) p = std::move(owned);
+  if (!p) return MeterRun();
+  return run_pipeline(p.get(), [&](GstElement* pipeline) {
+    for (const auto& [name, caps, frames] :
+         {std::make_tuple("ref", ref_caps, &ref), std::make_tuple("dist", dist_caps, &dist)}) {
+      GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), name);
+      for (const Frame& f : *frames) {
+        GstBuffer* buf = make_frame(caps, f.code, f.pts);
+        GstFlowReturn ret = GST_FLOW_OK;
+        g_signal_emit_by_name(src, "push-buffer", buf, &ret);
+        gst_buffer_unref(buf);
+      }
+      GstFlowReturn ret = GST_FLOW_OK;
+      g_signal_emit_by_name(src, "end-of-stream", &ret);
+      gst_object_unref(src);
+    }
+  });
+}
+
+CodeFn constant(unsigned luma, unsigned chroma = 128) {
+  return [=](int c, int, int) { return c == 0 ? luma : chroma; };
+}
+
+/* Frame k of a GRAY8 sequence: reference 16 + 10k, distorted 16 + 10k + (k + 1),
+ * so PSNR identifies k: 10·log10(255² / (k + 1)²). */
+unsigned ref_level(int k) { return 16 + 10 * k; }
+unsigned dist_level(int k) { return ref_level(k) + k + 1; }
+double psnr_of_frame(int k) { return qcases::psnr((k + 1.0) * (k + 1.0), 255); }
+
+std::vector<Frame> sequence(int n, bool distorted, GstClockTime shift = 0, const std::vector<int>& drop = {}) {
+  std::vector<Frame> frames;
+  for (int k = 0; k < n; ++k) {
+    if (std::find(drop.begin(), drop.end(), k) != drop.end()) continue;
+    const unsigned v = distorted ? dist_level(k) : ref_level(k);
+    frames.push_back(Frame{constant(v), k * kFrame + shift});
+  }
+  return frames;
+}
+
+const std::string kGray = caps_string("GRAY8", 64, 48);
+
+/* The frame index k whose PSNR this report shows (-1 if none). */
+int frame_index_of(const FrameReport& r) {
+  for (int k = 0; k < 20; ++k)
+    if (std::fabs(r.psnr[0] - psnr_of_frame(k)) < 1e-9) return k;
+  return -1;
+}
+
+/* ---- the element ------------------------------------------------------- */
+
+TEST(QualityMeterElement, PadsAndMetadata) {
+  SKIP_WITHOUT_ELEMENT();
+  GstElementFactory* f = gst_element_factory_find("qualitymeter");
+  EXPECT_STREQ(gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS), "Filter/Analyzer/Video");
+  int sinks = 0, srcs = 0;
+  for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
+    auto* t = static_cast<GstStaticPadTemplate*>(l->data);
+    EXPECT_EQ(t->presence, GST_PAD_ALWAYS) << t->name_template;
+    if (t->direction == GST_PAD_SINK) {
+      ++sinks;
+      EXPECT_TRUE(std::string(t->name_template) == "reference" || std::string(t->name_template) == "distorted");
+    } else {
+      ++srcs;
+      EXPECT_STREQ(t->name_template, "src");
+    }
+  }
+  EXPECT_EQ(sinks, 2);
+  EXPECT_EQ(srcs, 1);
+  GstElement* e = gst_element_factory_create(f, nullptr);
+  EXPECT_TRUE(GST_IS_AGGREGATOR(e));
+  for (const char* pad : {"reference", "distorted", "src"}) {
+    GstPad* p = gst_element_get_static_pad(e, pad);
+    EXPECT_NE(p, nullptr) << pad;
+    if (p) gst_object_unref(p);
+  }
+  gst_object_unref(e);
+  gst_object_unref(f);
+}
+
+TEST(QualityMeterElement, PropertiesShowRangesAndDefaults) {
+  SKIP_WITHOUT_ELEMENT();
+  GstElement* e = gst_element_factory_make("qualitymeter", nullptr);
+  GObjectClass* k = G_OBJECT_GET_CLASS(e);
+  auto spec = [&](const char* name) {
+    GParamSpec* s = g_object_class_find_property(k, name);
+    EXPECT_NE(s, nullptr) << name;
+    return s;
+  };
+  auto* off = G_PARAM_SPEC_INT64(spec("distorted-offset"));
+  EXPECT_EQ(off->minimum, G_MININT64);
+  EXPECT_EQ(off->maximum, G_MAXINT64);
+  EXPECT_EQ(off->default_value, 0);
+  EXPECT_TRUE(G_PARAM_SPEC_BOOLEAN(spec("post-messages"))->default_value);
+  EXPECT_EQ(G_PARAM_SPEC_STRING(spec("stats-file"))->default_value, nullptr);
+  GParamSpec* fmt = spec("stats-format");
+  EXPECT_EQ(G_PARAM_SPEC_ENUM(fmt)->default_value, 0);
+  for (const char* nick : {"auto", "csv", "json"})
+    EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(fmt)->enum_class, nick), nullptr) << nick;
+  auto* psnr = G_PARAM_SPEC_DOUBLE(spec("min-psnr"));
+  EXPECT_EQ(psnr->minimum, 0.0);
+  EXPECT_EQ(psnr->default_value, 0.0);
+  auto* ssim = G_PARAM_SPEC_DOUBLE(spec("min-ssim"));
+  EXPECT_EQ(ssim->minimum, -1.0);
+  EXPECT_EQ(ssim->maximum, 1.0);
+  EXPECT_EQ(ssim->default_value, -1.0);
+  auto* td = G_PARAM_SPEC_DOUBLE(spec("max-temporal-delta"));
+  EXPECT_EQ(td->minimum, 0.0);
+  EXPECT_EQ(td->maximum, 1.0);
+  EXPECT_EQ(td->default_value, 1.0);
+  GParamSpec* summary = spec("summary");
+  EXPECT_EQ(summary->value_type, GST_TYPE_STRUCTURE);
+  EXPECT_TRUE(summary->flags & G_PARAM_READABLE);
+  EXPECT_FALSE(summary->flags & G_PARAM_WRITABLE);
+  auto* dev = G_PARAM_SPEC_INT(spec("cuda-device-id"));
+  EXPECT_EQ(dev->minimum, -1);
+  EXPECT_EQ(dev->default_value, -1);
+  // The summary of a meter that saw nothing.
+  GstStructure* s = nullptr;
+  g_object_get(e, "summary", &s, nullptr);
+  Summary parsed;
+  ASSERT_TRUE(Summary::from_structure(s, &parsed));
+  EXPECT_EQ(parsed.frames, 0u);
+  gst_structure_free(s);
+  gst_object_unref(e);
+}
+
+/* ---- exact values ------------------------------------------------------ */
+
+TEST(QualityMeterValues, ConstantOffsetI420) {
+  SKIP_WITHOUT_ELEMENT();
+  const std::string caps = caps_string("I420", 64, 48);
+  MeterRun r = run_meter(caps, {{constant(100), 0}}, caps, {{constant(110), 0}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 1u);
+  const FrameReport& f = r.frames[0];
+  EXPECT_EQ(f.components, 3);
+  EXPECT_NEAR(f.psnr[0], qcases::psnr(100, 255), 1e-12);
+  EXPECT_EQ(f.psnr[1], kInf);
+  EXPECT_EQ(f.psnr[2], kInf);
+  // Y is 2/3 of the samples: MSE 100 · 2/3.
+  EXPECT_NEAR(f.psnr_avg, qcases::psnr(100.0 * 2 / 3, 255), 1e-12);
+  const double ssim_y = qcases::ssim_constant(100, 110, qcases::kC1_8);
+  EXPECT_NEAR(f.ssim[0], ssim_y, 1e-15);
+  EXPECT_EQ(f.ssim[1], 1.0);
+  EXPECT_EQ(f.ssim[2], 1.0);
+  EXPECT_NEAR(f.ssim_all, ssim_y * 2 / 3 + 1.0 / 3, 1e-15);
+  EXPECT_EQ(f.temporal_delta, 0.0);
+  EXPECT_EQ(f.frame, 0u);
+  EXPECT_EQ(f.pts, 0u);
+}
+
+TEST(QualityMeterValues, IdenticalFramesGiveInfinityAndOne) {
+  SKIP_WITHOUT_ELEMENT();
+  const std::string caps = caps_string("NV12", 64, 48);
+  CodeFn texture = [](int c, int x, int y) { return static_cast<unsigned>((x * 7 + y * 13 + c * 50) & 0xff); };
+  MeterRun r = run_meter(caps, {{texture, 0}, {texture, kFrame}}, caps, {{texture, 0}, {texture, kFrame}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 2u);
+  for (const FrameReport& f : r.frames) {
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_EQ(f.psnr[c], kInf) << c;
+      EXPECT_EQ(f.ssim[c], 1.0) << c;
+    }
+    EXPECT_EQ(f.psnr_avg, kInf);
+    EXPECT_EQ(f.ssim_all, 1.0);
+    EXPECT_EQ(f.temporal_delta, 0.0);
+  }
+}
+
+TEST(QualityMeterValues, OneWrongPixelGray) {
+  SKIP_WITHOUT_ELEMENT();
+  CodeFn wrong = [](int, int x, int y) { return x == 20 && y == 20 ? 150u : 100u; };
+  MeterRun r = run_meter(kGray, {{constant(100), 0}}, kGray, {{wrong, 0}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 1u);
+  const FrameReport& f = r.frames[0];
+  EXPECT_EQ(f.components, 1);
+  EXPECT_NEAR(f.psnr[0], qcases::psnr(2500.0 / 3072, 255), 1e-12);
+  EXPECT_NEAR(f.psnr_avg, f.psnr[0], 1e-12);
+  const double expected = (161 + 4 * qcases::ssim_one_wrong(100, 50, qcases::kC1_8, qcases::kC2_8)) / 165;
+  EXPECT_NEAR(f.ssim[0], expected, 1e-15);
+  EXPECT_NEAR(f.ssim_all, expected, 1e-15);
+  EXPECT_TRUE(std::isnan(f.psnr[1])) << "a gray frame has no chroma";
+}
+
+TEST(QualityMeterValues, OddSizePartialBlocksAreLeftOutOfSsim) {
+  SKIP_WITHOUT_ELEMENT();
+  // Y444 13×9: every plane has 3×2 complete blocks (2×1 windows); row 8 and
+  // column 12 are in none.
+  const std::string caps = caps_string("Y444", 13, 9);
+  CodeFn outside = [](int c, int x, int y) { return c == 0 && x == 12 && y == 8 ? 90u : 60u; };
+  CodeFn inside = [](int c, int x, int y) { return c == 0 && x == 11 && y == 7 ? 90u : 60u; };
+  MeterRun r = run_meter(caps, {{constant(60, 60), 0}, {constant(60, 60), kFrame}}, caps,
+                    {{outside, 0}, {inside, kFrame}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 2u);
+  EXPECT_EQ(r.frames[0].ssim[0], 1.0);
+  EXPECT_EQ(r.frames[0].ssim_all, 1.0);
+  EXPECT_NEAR(r.frames[0].psnr[0], qcases::psnr(900.0 / 117, 255), 1e-12);
+  EXPECT_NEAR(r.frames[0].psnr_avg, qcases::psnr(900.0 / 117 / 3, 255), 1e-12);
+  const double w = qcases::ssim_one_wrong(60, 30, qcases::kC1_8, qcases::kC2_8);
+  EXPECT_NEAR(r.frames[1].ssim[0], (1 + w) / 2, 1e-15);
+  EXPECT_NEAR(r.frames[1].ssim_all, ((1 + w) / 2 + 2) / 3, 1e-15);
+}
+
+TEST(QualityMeterValues, TenBitPeakIs1023) {
+  SKIP_WITHOUT_ELEMENT();
+  const std::string caps = caps_string("I420_10LE", 64, 48);
+  MeterRun r = run_meter(caps, {{constant(700, 512), 0}}, caps, {{constant(690, 512), 0}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 1u);
+  EXPECT_NEAR(r.frames[0].psnr[0], qcases::psnr(100, 1023), 1e-12);
+  EXPECT_NEAR(r.frames[0].ssim[0], qcases::ssim_constant(700, 690, qcases::kC1_10), 1e-14);
+}
+
+TEST(QualityMeterValues, TemporalDelta) {
+  SKIP_WITHOUT_ELEMENT();
+  // Reference steps by 10 codes a frame, distorted by 11: |11/255 − 10/255| from frame 1.
+  MeterRun r = run_meter(kGray, sequence(5, false), kGray, sequence(5, true));
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 5u);
+  EXPECT_EQ(r.frames[0].temporal_delta, 0.0);
+  for (int k = 1; k < 5; ++k) EXPECT_NEAR(r.frames[k].temporal_delta, 1.0 / 255, 1e-15) << k;
+}
+
+/* ---- pairing ----------------------------------------------------------- */
+
+TEST(QualityMeterPairing, DistortedOffsetRealignsShiftedTimestamps) {
+  SKIP_WITHOUT_ELEMENT();
+  const GstClockTime late = 3 * kFrame;  // the distorted stream's timestamps are 100 ms late
+  MeterRun r = run_meter(kGray, sequence(10, false), kGray, sequence(10, true, late),
+                    "distorted-offset=" + std::to_string(-static_cast<gint64>(late)));
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_TRUE(r.have_summary);
+  EXPECT_EQ(r.summary.frames, 10u);
+  EXPECT_EQ(r.summary.unpaired_reference, 0u);
+  EXPECT_EQ(r.summary.unpaired_distorted, 0u);
+  ASSERT_EQ(r.frames.size(), 10u);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(frame_index_of(r.frames[k]), k) << "frame " << k << " paired with the wrong reference";
+    EXPECT_EQ(r.frames[k].pts, k * kFrame + late) << "reports carry the distorted PTS";
+  }
+  // The output keeps the distorted timestamps.
+  ASSERT_EQ(r.output_pts.size(), 10u);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(r.output_pts[k], k * kFrame + late);
+
+  // Without the offset three frames on each side find no partner, and the
+  // other pairs are the wrong frames (which is what the offset is for).
+  MeterRun wrong = run_meter(kGray, sequence(10, false), kGray, sequence(10, true, late));
+  ASSERT_TRUE(wrong.eos) << wrong.error;
+  EXPECT_EQ(wrong.summary.frames, 7u);
+  EXPECT_EQ(wrong.summary.unpaired_reference, 3u);
+  EXPECT_EQ(wrong.summary.unpaired_distorted, 3u);
+  for (const FrameReport& f : wrong.frames) EXPECT_EQ(frame_index_of(f), -1);
+}
+
+TEST(QualityMeterPairing, DroppedDistortedFramesAreCountedNotRepeated) {
+  SKIP_WITHOUT_ELEMENT();
+  MeterRun r = run_meter(kGray, sequence(10, false), kGray, sequence(10, true, 0, {3, 7}));
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.frames, 8u);
+  EXPECT_EQ(r.summary.unpaired_reference, 2u);
+  EXPECT_EQ(r.summary.unpaired_distorted, 0u);
+  std::vector<int> seen;
+  for (const FrameReport& f : r.frames) {
+    seen.push_back(frame_index_of(f));
+    EXPECT_EQ(f.pts, seen.back() * kFrame);
+  }
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 4, 5, 6, 8, 9}));
+  EXPECT_EQ(r.output_pts.size(), 8u) << "every distorted frame passes, none is invented";
+}
+
+TEST(QualityMeterPairing, DroppedReferenceFramesStillPassTheDistortedThrough) {
+  SKIP_WITHOUT_ELEMENT();
+  MeterRun r = run_meter(kGray, sequence(10, false, 0, {0, 5}), kGray, sequence(10, true));
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.frames, 8u);
+  EXPECT_EQ(r.summary.unpaired_reference, 0u);
+  EXPECT_EQ(r.summary.unpaired_distorted, 2u);
+  for (const FrameReport& f : r.frames) EXPECT_NE(frame_index_of(f), -1);
+  ASSERT_EQ(r.output_pts.size(), 10u);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(r.output_pts[k], k * kFrame);
+}
+
+TEST(QualityMeterPairing, OnePadAtEosEarly) {
+  SKIP_WITHOUT_ELEMENT();
+  // The distorted stream ends after 6 frames: 4 reference frames unpaired.
+  MeterRun a = run_meter(kGray, sequence(10, false), kGray, sequence(6, true));
+  ASSERT_TRUE(a.eos) << a.error;
+  ASSERT_TRUE(a.have_summary);
+  EXPECT_EQ(a.summary.frames, 6u);
+  EXPECT_EQ(a.summary.unpaired_reference, 4u);
+  EXPECT_EQ(a.summary.unpaired_distorted, 0u);
+  EXPECT_EQ(a.output_pts.size(), 6u);
+  // The reference ends first: the rest of the distorted stream passes, unmeasured.
+  MeterRun b = run_meter(kGray, sequence(6, false), kGray, sequence(10, true));
+  ASSERT_TRUE(b.eos) << b.error;
+  EXPECT_EQ(b.summary.frames, 6u);
+  EXPECT_EQ(b.summary.unpaired_reference, 0u);
+  EXPECT_EQ(b.summary.unpaired_distorted, 4u);
+  EXPECT_EQ(b.output_pts.size(), 10u);
+  // A reference with no frame at all.
+  MeterRun c = run_meter(kGray, {}, kGray, sequence(3, true));
+  ASSERT_TRUE(c.eos) << c.error;
+  EXPECT_EQ(c.summary.frames, 0u);
+  EXPECT_EQ(c.summary.unpaired_distorted, 3u);
+}
+
+/* ---- bad input --------------------------------------------------------- */
+
+TEST(QualityMeterBadInput, MismatchedFormatFailsNamingBothSides) {
+  SKIP_WITHOUT_ELEMENT();
+  MeterRun r = run_meter(caps_string("I420", 64, 48), {{constant(10), 0}}, caps_string("NV12", 64, 48),
+                    {{constant(10), 0}});
+  EXPECT_FALSE(r.eos);
+  EXPECT_EQ(r.error_source, "q");
+  EXPECT_NE(r.error.find("reference is I420 64x48 in system memory"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("distorted is NV12 64x48 in system memory"), std::string::npos) << r.error;
+  EXPECT_TRUE(r.frames.empty());
+}
+
+TEST(QualityMeterBadInput, MismatchedSizeFailsNamingBothSides) {
+  SKIP_WITHOUT_ELEMENT();
+  MeterRun r = run_meter(caps_string("I420", 64, 48), {{constant(10), 0}}, caps_string("I420", 64, 50),
+                    {{constant(10), 0}});
+  EXPECT_FALSE(r.eos);
+  EXPECT_NE(r.error.find("reference is I420 64x48"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("distorted is I420 64x50"), std::string::npos) << r.error;
+}
+
+TEST(QualityMeterBadInput, StatsFileInMissingDirectoryFailsAtStart) {
+  SKIP_WITHOUT_ELEMENT();
+  Pipeline p = parse("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=32,height=32 ! tee name=t "
+                     "t. ! queue ! q.reference t. ! queue ! q.distorted "
+                     "qualitymeter name=q stats-file=/nonexistent-qualitymeter-dir/stats.csv ! fakesink");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstBus* bus = gst_element_get_bus(p.get());
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  ASSERT_NE(m, nullptr) << "an error must be posted when the element starts";
+  GError* err = nullptr;
+  gst_message_parse_error(m, &err, nullptr);
+  EXPECT_STREQ(GST_MESSAGE_SRC_NAME(m), "q");
+  EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE));
+  EXPECT_NE(std::string(err->message).find("/nonexistent-qualitymeter-dir/stats.csv"), std::string::npos)
+      << err->message;
+  g_error_free(err);
+  gst_message_unref(m);
+  gst_object_unref(bus);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+}
+
+/* ---- outputs ----------------------------------------------------------- */
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    gchar* p = g_dir_make_tmp("qualitymeter-test-XXXXXX", nullptr);
+    path = p ? p : "/tmp";
+    g_free(p);
+  }
+  ~TempDir() {
+    if (std::getenv("QUALITYMETER_KEEP_FILES")) return;
+    if (GDir* d = g_dir_open(path.c_str(), 0, nullptr)) {
+      while (const gchar* n = g_dir_read_name(d)) g_remove((path + "/" + n).c_str());
+      g_dir_close(d);
+    }
+    g_rmdir(path.c_str());
+  }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string f; std::getline(ss, f, sep);) out.push_back(f);
+  if (!s.empty() && s.back() == sep) out.push_back("");
+  return out;
+}
+
+TEST(QualityMeterOutputs, StatsFileCsv) {
+  SKIP_WITHOUT_ELEMENT();
+  TempDir dir;
+  const std::string caps = caps_string("I420", 64, 48);
+  MeterRun r = run_meter(caps, {{constant(100), 0}, {constant(100), kFrame}}, caps, {{constant(110), 0}, {constant(100), kFrame}},
+                    "stats-file=" + dir.file("stats.csv"));
+  ASSERT_TRUE(r.eos) << r.error;
+  const auto lines = read_lines(dir.file("stats.csv"));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "# qualitymeter-stats version=1 format=csv");
+  EXPECT_EQ(lines[1], "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,"
+                      "temporal-delta");
+  const auto row0 = split(lines[2], ','), row1 = split(lines[3], ',');
+  ASSERT_EQ(row0.size(), 12u);
+  EXPECT_EQ(row0[0], "0");
+  EXPECT_EQ(row1[1], std::to_string(kFrame));
+  EXPECT_NEAR(std::stod(row0[3]), qcases::psnr(100, 255), 1e-9);
+  EXPECT_EQ(row0[4], "inf");  // identical chroma
+  EXPECT_EQ(row1[6], "inf");  // identical frame
+  EXPECT_EQ(row1[10], "1");
+  EXPECT_NEAR(std::stod(row1[11]), 10.0 / 255, 1e-9) << "the distorted luma moved by 10 codes, the reference not";
+}
+
+TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
+  SKIP_WITHOUT_ELEMENT();
+  TempDir dir;
+  MeterRun r = run_meter(kGray, sequence(2, false), kGray, sequence(2, true), "stats-file=" + dir.file("stats.jsonl"));
+  ASSERT_TRUE(r.eos) << r.error;
+  auto lines = read_lines(dir.file("stats.jsonl"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "{\"format\":\"qualitymeter-stats\",\"version\":1,\"encoding\":\"jsonl\"}");
+  EXPECT_EQ(lines[1].rfind("{\"frame\":0,\"pts\":0,\"running-time\":0,\"psnr-y\":", 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find("\"psnr-u\":null,\"psnr-v\":null"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("\"temporal-delta\":"), std::string::npos);
+
+  // stats-format wins over the extension.
+  r = run_meter(kGray, sequence(1, false), kGray, sequence(1, false),
+                "stats-format=json stats-file=" + dir.file("stats.csv"));
+  ASSERT_TRUE(r.eos) << r.error;
+  lines = read_lines(dir.file("stats.csv"));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("\"psnr-y\":\"inf\""), std::string::npos) << lines[1];
+}
+
+TEST(QualityMeterOutputs, StatsFileIsFlushedAsItGoes) {
+  SKIP_WITHOUT_ELEMENT();
+  TempDir dir;
+  Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist format=time "
+                     "caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q stats-file=" + dir.file("s.csv") +
+                     " ! fakesink");
+  ASSERT_TRUE(p);
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  GstElement* ref = gst_bin_get_by_name(GST_BIN(p.get()), "ref");
+  GstElement* dist = gst_bin_get_by_name(GST_BIN(p.get()), "dist");
+  for (int k = 0; k < 3; ++k)
+    for (GstElement* src : {ref, dist}) {
+      GstBuffer* b = make_frame(kGray, constant(src == ref ? ref_level(k) : dist_level(k)), k * kFrame);
+      GstFlowReturn ret;
+      g_signal_emit_by_name(src, "push-buffer", b, &ret);
+      gst_buffer_unref(b);
+    }
+  // Wait for the three per-frame messages; no EOS yet.
+  GstBus* bus = gst_element_get_bus(p.get());
+  int seen = 0;
+  while (seen < 3) {
+    GstMessage* m = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, GstMessageType(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    ASSERT_NE(m, nullptr);
+    ASSERT_NE(GST_MESSAGE_TYPE(m), GST_MESSAGE_ERROR);
+    if (gst_message_has_name(m, "qualitymeter")) ++seen;
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(read_lines(dir.file("s.csv")).size(), 5u) << "version line, header, three rows before EOS";
+  gst_object_unref(bus);
+  gst_object_unref(ref);
+  gst_object_unref(dist);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+}
+
+TEST(QualityMeterOutputs, ThresholdsPostOneMessagePerEdge) {
+  SKIP_WITHOUT_ELEMENT();
+  // Distorted luma offsets 1, 10, 10, 1, 10, 1: PSNR 48.1, 28.1, 28.1, 48.1, 28.1, 48.1 dB.
+  const int offsets[] = {1, 10, 10, 1, 10, 1};
+  std::vector<Frame> ref, dist;
+  for (int k = 0; k < 6; ++k) {
+    ref.push_back({constant(100), k * kFrame});
+    dist.push_back({constant(100 + offsets[k]), k * kFrame});
+  }
+  MeterRun r = run_meter(kGray, ref, kGray, dist, "min-psnr=40");
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.warnings.size(), 2u);
+  ASSERT_EQ(r.recoveries.size(), 2u);
+  EXPECT_EQ(r.warnings[0].metric, "psnr-avg");
+  EXPECT_EQ(r.warnings[0].frame, 1u);
+  EXPECT_EQ(r.warnings[1].frame, 4u);
+  EXPECT_EQ(r.warnings[0].threshold, 40.0);
+  EXPECT_NEAR(r.warnings[0].value, qcases::psnr(100, 255), 1e-9);
+  EXPECT_EQ(r.recoveries[0].frame, 3u);
+  EXPECT_EQ(r.recoveries[1].frame, 5u);
+  EXPECT_TRUE(r.recoveries[0].recovered);
+  EXPECT_NE(r.warning_texts[0].find("psnr-avg"), std::string::npos) << r.warning_texts[0];
+  EXPECT_NE(r.warning_texts[0].find("frame 1"), std::string::npos) << r.warning_texts[0];
+
+  // SSIM and temporal thresholds, on the same frames.
+  r = run_meter(kGray, ref, kGray, dist, "min-ssim=0.9999 max-temporal-delta=0.01");
+  ASSERT_TRUE(r.eos) << r.error;
+  int ssim_warnings = 0, temporal_warnings = 0;
+  for (const ThresholdEvent& e : r.warnings) (e.metric == "ssim-all" ? ssim_warnings : temporal_warnings)++;
+  EXPECT_EQ(ssim_warnings, 2);
+  // Δdist alternates between 9 and 0 codes against a still reference: 9/255 > 0.01 at frames 1, 3, 4, 5.
+  EXPECT_EQ(temporal_warnings, 2) << "frames 1 and 3 (frame 2 recovers, 4 and 5 stay above)";
+}
+
+TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
+  SKIP_WITHOUT_ELEMENT();
+  // PSNR-Y of offsets 1, 2, 4, 8: 20·log10(255/d).
+  const int offsets[] = {1, 2, 4, 8};
+  std::vector<Frame> ref, dist;
+  for (int k = 0; k < 4; ++k) {
+    ref.push_back({constant(100), k * kFrame});
+    dist.push_back({constant(100 + offsets[k]), k * kFrame});
+  }
+  Pipeline p;
+  MeterRun r = run_meter(kGray, ref, kGray, dist, "post-messages=false", &p);
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_TRUE(r.frames.empty()) << "post-messages=false";
+  ASSERT_TRUE(r.have_summary);
+  const MetricSummary* m = r.summary.find("psnr-y");
+  ASSERT_NE(m, nullptr);
+  double v[4], sum = 0, inv = 0;
+  for (int k = 0; k < 4; ++k) {
+    v[k] = qcases::psnr(offsets[k] * offsets[k], 255);
+    sum += v[k];
+    inv += 1 / v[k];
+  }
+  EXPECT_EQ(m->count, 4u);
+  EXPECT_NEAR(m->min, v[3], 1e-12);
+  EXPECT_NEAR(m->max, v[0], 1e-12);
+  EXPECT_NEAR(m->p50, v[2], 1e-12) << "nearest rank: the 2nd smallest of 4";
+  EXPECT_NEAR(m->p95, v[0], 1e-12) << "nearest rank: the 4th smallest of 4";
+  EXPECT_NEAR(m->mean, sum / 4, 1e-12);
+  EXPECT_NEAR(m->harmonic_mean, 4 / inv, 1e-12);
+  for (const char* metric : {"psnr-avg", "ssim-y", "ssim-all", "temporal-delta"})
+    EXPECT_NE(r.summary.find(metric), nullptr) << metric;
+  EXPECT_EQ(r.summary.find("temporal-delta")->harmonic_mean, 0.0) << "a zero value makes it 0";
+
+  // The summary property says the same after the run.
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  GstStructure* s = nullptr;
+  g_object_get(q, "summary", &s, nullptr);
+  Summary prop;
+  ASSERT_TRUE(Summary::from_structure(s, &prop));
+  EXPECT_EQ(prop.frames, 4u);
+  ASSERT_NE(prop.find("psnr-y"), nullptr);
+  EXPECT_EQ(prop.find("psnr-y")->p50, m->p50);
+  EXPECT_EQ(prop.metrics.size(), r.summary.metrics.size());
+  gst_structure_free(s);
+  gst_object_unref(q);
+}
+
+/* ---- agreement with ffmpeg on the real clip ----------------------------- */
+
+std::string run_command(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+std::string source_root() {
+  const char* env = std::getenv("IIR2D_SOURCE_ROOT");
+  return env && *env ? env : IIR2D_SOURCE_ROOT;
+}
+
+/* The demo clip: $IIR2D_CLIP, else pipelines/fetch-clip.sh (downloads once). */
+std::string clip_path(std::string* why) {
+  if (const char* env = std::getenv("IIR2D_CLIP")) return env;
+  int status = 0;
+  std::string out = run_command("'" + source_root() + "/pipelines/fetch-clip.sh'", &status);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (status != 0 || out.empty() || !g_file_test(out.c_str(), G_FILE_TEST_EXISTS)) {
+    *why = "pipelines/fetch-clip.sh failed (status " + std::to_string(status) + ", output '" + out +
+           "'); set IIR2D_SOURCE_ROOT or IIR2D_CLIP";
+    return "";
+  }
+  return out;
+}
+
+/* ffmpeg's per-frame numbers: psnr (y, u, v, avg) from the metadata filter's
+ * print (6 decimals), ssim (Y, U, V, All) from its stats file. */
+struct FfmpegFrame {
+  double psnr[4] = {NAN, NAN, NAN, NAN};
+  double ssim[4] = {NAN, NAN, NAN, NAN};
+};
+
+std::vector<FfmpegFrame> parse_ffmpeg(const std::string& psnr_file, const std::string& ssim_file) {
+  std::vector<FfmpegFrame> frames;
+  for (const std::string& l : read_lines(psnr_file)) {
+    if (l.rfind("frame:", 0) == 0) {
+      frames.emplace_back();
+      continue;
+    }
+    if (frames.empty()) continue;
+    const char* keys[4] = {"lavfi.psnr.psnr.y=", "lavfi.psnr.psnr.u=", "lavfi.psnr.psnr.v=", "lavfi.psnr.psnr_avg="};
+    for (int i = 0; i < 4; ++i)
+      if (l.rfind(keys[i], 0) == 0) frames.back().psnr[i] = std::strtod(l.c_str() + std::strlen(keys[i]), nullptr);
+  }
+  std::size_t n = 0;
+  for (const std::string& l : read_lines(ssim_file)) {
+    if (n >= frames.size()) frames.emplace_back();
+    const char* keys[4] = {" Y:", " U:", " V:", " All:"};
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t at = l.find(keys[i]);
+      if (at != std::string::npos) frames[n].ssim[i] = std::strtod(l.c_str() + at + std::strlen(keys[i]), nullptr);
+    }
+    ++n;
+  }
+  return frames;
+}
+
+double difference(double a, double b) {
+  if (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0)) return 0;
+  return std::fabs(a - b);
+}
+
+struct FfmpegCase {
+  const char* name;
+  const char* filter;  // iir2dfilter properties
+};
+
+class QualityMeterFfmpeg : public ::testing::TestWithParam<FfmpegCase> {
+ protected:
+  static constexpr int kFrames = 30;
+
+  /* The first 30 frames of the clip, decoded once by ffmpeg to Y4M: the
+   * reference both GStreamer and ffmpeg read. */
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    std::string why;
+    const std::string clip = clip_path(&why);
+    if (clip.empty()) {
+      setup_error_ = why;
+      return;
+    }
+    int status = 0;
+    const std::string out = run_command("ffmpeg -nostdin -v error -y -i '" + clip + "' -frames:v " +
+                                            std::to_string(kFrames) + " -pix_fmt yuv420p '" +
+                                            dir_->file("ref.y4m") + "' 2>&1",
+                                        &status);
+    if (status != 0) setup_error_ = "ffmpeg could not decode " + clip + ": " + out + " (is ffmpeg installed?)";
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static TempDir* dir_;
+  static std::string setup_error_;
+};
+TempDir* QualityMeterFfmpeg::dir_ = nullptr;
+std::string QualityMeterFfmpeg::setup_error_;
+
+TEST_P(QualityMeterFfmpeg, AgreesPerFrameWithFfmpegPsnrAndSsim) {
+  SKIP_WITHOUT_ELEMENT();
+  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  const FfmpegCase c = GetParam();
+  const std::string ref = dir_->file("ref.y4m"), dist = dir_->file(std::string("dist-") + c.name + ".y4m");
+  Pipeline p = parse("filesrc location=" + ref + " ! y4mdec ! tee name=t t. ! queue ! q.reference t. ! queue ! "
+                     "iir2dfilter " + c.filter + " ! q.distorted qualitymeter name=q ! y4menc ! filesink location=" +
+                     dist);
+  ASSERT_TRUE(p);
+  MeterRun r = run_pipeline(p.get());
+  ASSERT_TRUE(r.eos) << r.error << " " << r.error_debug;
+  ASSERT_EQ(r.frames.size(), static_cast<std::size_t>(kFrames));
+
+  // ffmpeg's filters, main input = distorted, reference second (both metrics are symmetric).
+  int status = 0;
+  const std::string psnr_file = dir_->file(std::string("psnr-") + c.name + ".txt");
+  const std::string ssim_file = dir_->file(std::string("ssim-") + c.name + ".txt");
+  const std::string out = run_command("cd '" + dir_->path + "' && ffmpeg -nostdin -v error -i '" + dist + "' -i '" +
+                                          ref + "' -lavfi \"[0:v][1:v]psnr,metadata=mode=print:file=psnr-" + c.name +
+                                          ".txt;[0:v][1:v]ssim=stats_file=ssim-" + c.name + ".txt\" -f null - 2>&1",
+                                      &status);
+  ASSERT_EQ(status, 0) << out;
+  const std::vector<FfmpegFrame> ff = parse_ffmpeg(psnr_file, ssim_file);
+  ASSERT_EQ(ff.size(), r.frames.size());
+
+  double max_psnr = 0, max_ssim = 0;
+  for (std::size_t i = 0; i < ff.size(); ++i) {
+    const FrameReport& m = r.frames[i];
+    const double ours_psnr[4] = {m.psnr[0], m.psnr[1], m.psnr[2], m.psnr_avg};
+    const double ours_ssim[4] = {m.ssim[0], m.ssim[1], m.ssim[2], m.ssim_all};
+    for (int k = 0; k < 4; ++k) {
+      const double dp = difference(ours_psnr[k], ff[i].psnr[k]), ds = difference(ours_ssim[k], ff[i].ssim[k]);
+      EXPECT_LE(dp, 0.01) << "frame " << i << " psnr " << k << ": ours " << ours_psnr[k] << " ffmpeg "
+                          << ff[i].psnr[k];
+      EXPECT_LE(ds, 1e-4) << "frame " << i << " ssim " << k << ": ours " << ours_ssim[k] << " ffmpeg "
+                          << ff[i].ssim[k];
+      max_psnr = std::max(max_psnr, dp);
+      max_ssim = std::max(max_ssim, ds);
+    }
+  }
+  std::printf("[ ffmpeg   ] %-22s %zu frames: max |PSNR diff| %.6f dB, max |SSIM diff| %.2e (Y %.3f dB, SSIM-Y "
+              "%.6f on frame 0)\n",
+              c.name, ff.size(), max_psnr, max_ssim, r.frames[0].psnr[0], r.frames[0].ssim[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clip, QualityMeterFfmpeg,
+                         ::testing::Values(FfmpegCase{"deriche_luma", "filter-id=6"},
+                                           FfmpegCase{"biquads_all_half", "filter-id=4 strength=0.5 planes=all"},
+                                           FfmpegCase{"first_order_all", "filter-id=1 planes=all border=clamp"}),
+                         [](const auto& i) { return std::string(i.param.name); });
+
+/* ---- CUDA against CPU --------------------------------------------------- */
+
+bool meter_has_cuda_caps() {
+  GstElement* e = gst_element_factory_make("qualitymeter", nullptr);
+  if (!e) return false;
+  GstPad* pad = gst_element_get_static_pad(e, "distorted");
+  GstCaps* templ = gst_pad_get_pad_template_caps(pad);
+  GstCaps* cuda = gst_caps_from_string("video/x-raw(memory:CUDAMemory),format=NV12,width=16,height=16");
+  const bool yes = gst_caps_can_intersect(templ, cuda);
+  gst_caps_unref(cuda);
+  gst_caps_unref(templ);
+  gst_object_unref(pad);
+  gst_object_unref(e);
+  return yes;
+}
+
+/* Without a driver (or in a build without CUDA) CUDA caps fail with an
+ * error, never a crash or a hang; the plugin still loads. */
+TEST(QualityMeterBadInput, CudaCapsWithoutDriverFailCleanly) {
+  SKIP_WITHOUT_ELEMENT();
+  if (have_factory("cudaupload")) GTEST_SKIP() << "a CUDA driver is present: QualityMeterCuda covers CUDA memory";
+  const std::string caps = "video/x-raw(memory:CUDAMemory),format=NV12,width=64,height=48,framerate=30/1";
+  MeterRun r = run_meter(caps, {{constant(10), 0}}, caps, {{constant(10), 0}});
+  EXPECT_FALSE(r.eos);
+  EXPECT_FALSE(r.error.empty());
+  if (meter_has_cuda_caps()) {
+    EXPECT_EQ(r.error_source, "q");
+    EXPECT_NE(r.error.find("No CUDA context"), std::string::npos) << r.error;
+  }
+}
+
+struct CudaCase {
+  const char* name;
+  const char* source;  // up to the caps; "CLIP" for the demo clip
+};
+
+class QualityMeterCuda : public ::testing::TestWithParam<CudaCase> {};
+
+/* One source, one distortion (iir2dfilter on the CPU), two meters on the same
+ * frames: one in system memory, one behind cudaupload. */
+TEST_P(QualityMeterCuda, MatchesCpuOnTheSameFrames) {
+  SKIP_WITHOUT_ELEMENT();
+  if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter was built without CUDA";
+  if (!have_factory("cudaupload"))
+    GTEST_SKIP() << "cudaupload is not registered (no NVIDIA driver, or no nvcodec plugin)";
+  const CudaCase c = GetParam();
+  std::string source = c.source;
+  if (source == "CLIP") {
+    std::string why;
+    const std::string clip = clip_path(&why);
+    if (clip.empty()) GTEST_SKIP() << why;
+    const std::string dec = have_factory("avdec_h264") ? "avdec_h264"
+                            : have_factory("nvh264dec") ? "nvh264dec ! cudadownload"
+                                                        : "";
+    if (dec.empty()) GTEST_SKIP() << "no H.264 decoder (avdec_h264 or nvh264dec)";
+    source = "filesrc location=" + clip + " ! qtdemux ! h264parse ! " + dec + " ! identity eos-after=30";
+  }
+  Pipeline p = parse(source + " ! tee name=t "
+                     "t. ! queue ! tee name=r "
+                     "t. ! queue ! iir2dfilter filter-id=6 planes=all strength=0.8 ! tee name=d "
+                     "r. ! queue ! cpu.reference d. ! queue ! cpu.distorted qualitymeter name=cpu ! fakesink "
+                     "r. ! queue ! cudaupload ! gpu.reference d. ! queue ! cudaupload ! gpu.distorted "
+                     "qualitymeter name=gpu ! fakesink");
+  ASSERT_TRUE(p);
+  MeterRun r = run_pipeline(p.get());
+  ASSERT_TRUE(r.eos) << r.error << " " << r.error_debug;
+  const auto& cpu = r.frames_by_meter["cpu"];
+  const auto& gpu = r.frames_by_meter["gpu"];
+  ASSERT_FALSE(cpu.empty());
+  ASSERT_EQ(cpu.size(), gpu.size());
+  double max_psnr = 0, max_other = 0;
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    ASSERT_EQ(cpu[i].pts, gpu[i].pts);
+    ASSERT_EQ(cpu[i].components, gpu[i].components);
+    for (int k = 0; k < cpu[i].components; ++k) {
+      max_psnr = std::max(max_psnr, difference(cpu[i].psnr[k], gpu[i].psnr[k]));
+      max_other = std::max(max_other, difference(cpu[i].ssim[k], gpu[i].ssim[k]));
+    }
+    max_psnr = std::max(max_psnr, difference(cpu[i].psnr_avg, gpu[i].psnr_avg));
+    max_other = std::max(max_other, difference(cpu[i].ssim_all, gpu[i].ssim_all));
+    max_other = std::max(max_other, difference(cpu[i].temporal_delta, gpu[i].temporal_delta));
+  }
+  EXPECT_LE(max_psnr, 1e-4);
+  EXPECT_LE(max_other, 1e-6);
+  std::printf("[ cuda     ] %-22s %zu frames: max |PSNR diff| %.3g dB, max |SSIM or temporal diff| %.3g "
+              "(frame 0: PSNR-Y %.4f, SSIM-Y %.6f)\n",
+              c.name, cpu.size(), max_psnr, max_other, cpu[0].psnr[0], cpu[0].ssim[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sources, QualityMeterCuda,
+    ::testing::Values(
+        CudaCase{"nv12_1920x1080", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1"},
+        CudaCase{"i420_odd_333x187", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=I420,width=333,height=187,framerate=30/1"},
+        CudaCase{"y444_640x360", "videotestsrc num-buffers=10 pattern=snow ! video/x-raw,format=Y444,width=640,height=360,framerate=30/1"},
+        CudaCase{"i420_10le_640x360", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=I420_10LE,width=640,height=360,framerate=30/1"},
+        CudaCase{"p010_1280x720", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=P010_10LE,width=1280,height=720,framerate=30/1"},
+        CudaCase{"y444_16le_320x240", "videotestsrc num-buffers=10 pattern=smpte ! video/x-raw,format=Y444_16LE,width=320,height=240,framerate=30/1"},
+        CudaCase{"demo_clip_30_frames", "CLIP"}),
+    [](const auto& i) { return std::string(i.param.name); });
+
+}  // namespace
