@@ -23,6 +23,11 @@ export GST_PLUGIN_PATH=$build/gst
 
 clip=$("$here/fetch-clip.sh")
 out=${clip%.mp4}-iir2d.mp4
+# qualitymeter sits inline before the encoder and measures what the filter
+# costs (per-frame CSV; its summary is printed at the end).
+stats=${out%.mp4}-quality.csv
+qlog=${out%.mp4}-quality.log
+meter="tee name=t t. ! queue ! q.reference t. ! queue ! iir2dfilter $props ! q.distorted qualitymeter name=q stats-file=$stats post-messages=false"
 
 has() { gst-inspect-1.0 "$1" >/dev/null 2>&1; }
 path=${IIR2D_PATH:-}
@@ -36,9 +41,9 @@ has x264enc || enc="openh264enc bitrate=8000000"
 case $path in
   gpu)
     if has nvh264dec; then dec="nvh264dec"; else dec="avdec_h264 ! cudaupload"; fi
-    chain="$dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter $props ! cudadownload ! videoconvert" ;;
+    chain="$dec ! video/x-raw(memory:CUDAMemory) ! $meter ! cudadownload ! videoconvert" ;;
   cpu)
-    chain="avdec_h264 ! video/x-raw ! iir2dfilter $props" ;;
+    chain="avdec_h264 ! video/x-raw ! $meter" ;;
   *) echo "IIR2D_PATH must be cpu or gpu" >&2; exit 2 ;;
 esac
 
@@ -47,7 +52,7 @@ echo "path: $path"
 echo "gst-launch-1.0 $pipeline"
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-gst-launch-1.0 -q $pipeline
+GST_DEBUG=qualitymeter:4 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE=$qlog gst-launch-1.0 -q $pipeline
 t1=$(date +%s.%N)
 
 frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$out")
@@ -59,3 +64,7 @@ awk -v f="$frames" -v a="$t0" -v b="$t1" -v o="$out" 'BEGIN {
 ffmpeg -nostdin -hide_banner -i "$clip" -i "$out" -lavfi \
   "[0:v]settb=AVTB,setpts=PTS-STARTPTS[a];[1:v]settb=AVTB,setpts=PTS-STARTPTS[b];[a]split[a1][a2];[b]split[b1][b2];[a1][b1]psnr;[a2][b2]ssim" \
   -f null - 2>&1 | grep -E "Parsed_(psnr|ssim).*(PSNR|SSIM) " | sed 's/^\[Parsed_\([a-z]*\)_[0-9]* @ [^]]*\]/quality vs source (\1):/'
+
+# What the filter alone costs, measured inline by qualitymeter (before the encoder).
+echo "quality of the filter (qualitymeter, per-frame rows in $stats):"
+sed -n 's/.*summary: /  /p' "$qlog"
