@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file video_frame.cu
+ * @brief Implements iir2d/cuda_video.h: component groups with temporal
+ *        smoothing and RGB through its luma. Dispatch only: validation,
+ *        workspace carving, launches of detail/frame_kernels.cuh, and the 2-D
+ *        filter through the public filter_plane_f32/f64 of cuda_filter.h.
+ */
+#include <cstddef>
+#include <cstdint>
+
+#include "detail/frame_kernels.cuh"
+#include "iir2d/cuda_video.h"
+
+namespace iir2d::cuda {
+namespace {
+
+constexpr std::size_t kAlign = 256;    ///< alignment of the planes and their pitch
+constexpr unsigned kTileX = 32;
+constexpr unsigned kTileY = 8;
+constexpr unsigned kMaxGridY = 65535;
+
+Result fail(Status status, const char* where, cudaError_t err = cudaSuccess) {
+  Result r;
+  r.status = status;
+  r.cuda_error = err;
+  r.where = where;
+  return r;
+}
+
+Result invalid(const char* where) { return fail(Status::InvalidArgument, where); }
+
+/// cudaPeekAtLastError after a launch (clearing a launch error, which the Result reports).
+Result check_launch(const char* where) {
+  const cudaError_t err = cudaPeekAtLastError();
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    return fail(Status::CudaError, where, err);
+  }
+  return Result{};
+}
+
+std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+
+std::size_t store_bytes(Precision p) { return p == Precision::F64 ? sizeof(double) : sizeof(float); }
+
+std::size_t plane_pitch(int width, std::size_t bytes) { return align_up(static_cast<std::size_t>(width) * bytes, kAlign); }
+
+dim3 tile_grid(int width, int height) {
+  const unsigned gx = (static_cast<unsigned>(width) + kTileX - 1) / kTileX;
+  unsigned gy = (static_cast<unsigned>(height) + kTileY - 1) / kTileY;
+  if (gy > kMaxGridY) gy = kMaxGridY;
+  return dim3(gx, gy, 1);
+}
+
+template <typename Ptr>
+Result check_component(const VideoComponentT<Ptr>& c) {
+  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
+  const int bytes = c.type == SampleType::U16 ? 2 : 1;
+  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
+  if (c.width < 0 || c.height < 0) return invalid("negative width or height");
+  if (c.width == 0 || c.height == 0) return Result{};
+  if (c.data == nullptr) return invalid("null component data");
+  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
+  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
+  return Result{};
+}
+
+/// The parameter checks of filter_plane_f32/f64, without a launch: an empty
+/// plane returns right after them.
+Result check_params(const FilterParams& params) {
+  if (params.precision == Precision::F64)
+    return filter_plane_f64(nullptr, 0, nullptr, 0, 0, 0, params, nullptr, 0, nullptr);
+  return filter_plane_f32(nullptr, 0, nullptr, 0, 0, 0, params, nullptr, 0, nullptr);
+}
+
+Result check_group(const ConstVideoComponent* in, const VideoComponent* out, int count, const FilterParams& params,
+                   double strength, const TemporalParams& temporal, const float* state) {
+  if (count < 1 || count > kMaxGroupComponents) return invalid("a group has 1..3 components");
+  if (in == nullptr || out == nullptr) return invalid("null component array");
+  Result r = check_params(params);
+  if (!r) return r;
+  for (int k = 0; k < count; ++k) {
+    r = check_component(in[k]);
+    if (!r) return r;
+    r = check_component(out[k]);
+    if (!r) return r;
+    if (in[k].width != in[0].width || in[k].height != in[0].height) return invalid("group components differ in size");
+    if (out[k].width != in[k].width || out[k].height != in[k].height || out[k].type != in[k].type ||
+        out[k].depth != in[k].depth || out[k].shift != in[k].shift)
+      return invalid("input and output components differ in size or sample format");
+  }
+  if (!(strength >= 0.0 && strength <= 1.0)) return invalid("strength outside [0, 1]");
+  if (!temporal_params_valid(temporal)) return invalid("temporal parameters out of range");
+  if (temporal.mode != TemporalMode::Off && state == nullptr) return invalid("temporal smoothing needs a state");
+  return Result{};
+}
+
+template <typename Store>
+detail::GroupPlanes<Store> group_view(const ConstVideoComponent* in, int count, bool luma, const LumaWeights& w) {
+  detail::GroupPlanes<Store> g{};
+  for (int k = 0; k < count; ++k) {
+    g.src[k] = static_cast<const unsigned char*>(in[k].data);
+    g.src_row_stride[k] = in[k].row_stride;
+    g.src_pixel_stride[k] = in[k].pixel_stride;
+    g.format[k].type = in[k].type;
+    g.format[k].shift = in[k].shift;
+    g.format[k].mask = (1u << in[k].depth) - 1u;
+    g.max_code[k] = static_cast<Store>(code_max(in[k].depth));
+  }
+  g.count = count;
+  g.luma = luma;
+  g.weights = w;
+  g.width = in[0].width;
+  g.height = in[0].height;
+  return g;
+}
+
+template <typename Store>
+Result filter_planes(Store* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width, int height,
+                     const FilterParams& params, void* workspace, std::size_t workspace_bytes, cudaStream_t stream);
+
+template <>
+Result filter_planes<float>(float* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width, int height,
+                            const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                            cudaStream_t stream) {
+  for (int k = 0; k < n; ++k) {
+    float* p = planes + k * plane_elems;
+    Result r = filter_plane_f32(p, pitch, p, pitch, width, height, params, workspace, workspace_bytes, stream);
+    if (!r) return r;
+  }
+  return Result{};
+}
+
+template <>
+Result filter_planes<double>(double* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width,
+                             int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                             cudaStream_t stream) {
+  for (int k = 0; k < n; ++k) {
+    double* p = planes + k * plane_elems;
+    Result r = filter_plane_f64(p, pitch, p, pitch, width, height, params, workspace, workspace_bytes, stream);
+    if (!r) return r;
+  }
+  return Result{};
+}
+
+/// Load → filter each plane in place → blend, temporal step, quantise.
+template <typename Store, typename Acc>
+Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int count, bool luma, const LumaWeights& w,
+                 const FilterParams& params, double strength, const TemporalParams& temporal, float* state,
+                 bool state_valid, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  const int width = in[0].width, height = in[0].height;
+  const int n_planes = luma ? 1 : count;
+  const std::size_t pitch = plane_pitch(width, sizeof(Store));
+  const std::size_t plane_bytes = pitch * static_cast<std::size_t>(height);
+  if (workspace == nullptr) return invalid("null workspace");
+  if (workspace_bytes < group_workspace_size(width, height, n_planes, params))
+    return fail(Status::WorkspaceTooSmall, "workspace smaller than group_workspace_size()");
+  const std::uintptr_t base = align_up(reinterpret_cast<std::uintptr_t>(workspace), kAlign);
+  const std::size_t used = (base - reinterpret_cast<std::uintptr_t>(workspace)) + n_planes * plane_bytes;
+  void* filter_ws = reinterpret_cast<unsigned char*>(workspace) + used;
+  const std::size_t filter_ws_bytes = workspace_bytes - used;
+
+  detail::GroupPlanes<Store> g = group_view<Store>(in, count, luma, w);
+  g.planes = reinterpret_cast<Store*>(base);
+  g.pitch_elems = static_cast<std::ptrdiff_t>(pitch / sizeof(Store));
+  g.plane_elems = static_cast<std::ptrdiff_t>(plane_bytes / sizeof(Store));
+  const dim3 grid = tile_grid(width, height), block(kTileX, kTileY, 1);
+
+  detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
+  Result r = check_launch("group load launch");
+  if (!r) return r;
+  r = filter_planes<Store>(g.planes, pitch, g.plane_elems, n_planes, width, height, params, filter_ws, filter_ws_bytes,
+                           stream);
+  if (!r) return r;
+
+  detail::GroupFinishParams<Store, Acc> f{};
+  f.in = g;
+  for (int k = 0; k < count; ++k) {
+    f.dst[k] = static_cast<unsigned char*>(out[k].data);
+    f.dst_row_stride[k] = out[k].row_stride;
+    f.dst_pixel_stride[k] = out[k].pixel_stride;
+    f.max_code_d[k] = code_max(out[k].depth);
+  }
+  f.strength = static_cast<Acc>(strength);
+  f.one_minus_strength = static_cast<Acc>(1) - f.strength;
+  f.temporal = temporal;
+  f.state = temporal.mode == TemporalMode::Off ? nullptr : state;
+  f.state_plane = static_cast<std::ptrdiff_t>(width) * height;
+  f.state_valid = state_valid;
+  detail::group_finish_kernel<Store, Acc><<<grid, block, 0, stream>>>(f);
+  return check_launch("group finish launch");
+}
+
+Result dispatch(const ConstVideoComponent* in, const VideoComponent* out, int count, bool luma, const LumaWeights& w,
+                const FilterParams& params, double strength, const TemporalParams& temporal, float* state,
+                bool state_valid, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  Result r = check_group(in, out, count, params, strength, temporal, state);
+  if (!r) return r;
+  if (in[0].width == 0 || in[0].height == 0) return Result{};
+  switch (params.precision) {
+    case Precision::F32:
+      return run_group<float, float>(in, out, count, luma, w, params, strength, temporal, state, state_valid,
+                                     workspace, workspace_bytes, stream);
+    case Precision::Mixed:
+      return run_group<float, double>(in, out, count, luma, w, params, strength, temporal, state, state_valid,
+                                      workspace, workspace_bytes, stream);
+    case Precision::F64:
+      return run_group<double, double>(in, out, count, luma, w, params, strength, temporal, state, state_valid,
+                                       workspace, workspace_bytes, stream);
+  }
+  return invalid("unknown precision");
+}
+
+}  // namespace
+
+std::size_t group_workspace_size(int width, int height, int count, const FilterParams& params) {
+  if (width <= 0 || height <= 0 || count <= 0) return 0;
+  const std::size_t plane = plane_pitch(width, store_bytes(params.precision)) * static_cast<std::size_t>(height);
+  return kAlign + static_cast<std::size_t>(count) * plane + workspace_size(width, height, params);
+}
+
+std::size_t max_group_workspace_size(int width, int height, int count) {
+  std::size_t most = 0;
+  const Precision precisions[] = {Precision::F32, Precision::Mixed, Precision::F64};
+  const BorderInit inits[] = {BorderInit::Exact, BorderInit::Iir2d};
+  const Border borders[] = {Border::Clamp, Border::Mirror, Border::Wrap, Border::Constant};
+  const double sigmas[] = {kMinSigma, kDericheSigma, kMaxSigma};
+  for (int id = kMinFilterId; id <= kMaxFilterId; ++id)
+    for (Precision p : precisions)
+      for (BorderInit init : inits)
+        for (Border b : borders)
+          for (double sigma : sigmas) {
+            FilterParams fp;
+            fp.filter_id = id;
+            fp.precision = p;
+            fp.border_init = init;
+            fp.border = b;
+            fp.sigma = sigma;
+            const std::size_t s = group_workspace_size(width, height, count, fp);
+            if (s > most) most = s;
+          }
+  return most;
+}
+
+Result filter_component_group(const ConstVideoComponent* in, const VideoComponent* out, int count,
+                              const FilterParams& params, double strength, const TemporalParams& temporal,
+                              float* state, bool state_valid, void* workspace, std::size_t workspace_bytes,
+                              cudaStream_t stream) {
+  return dispatch(in, out, count, false, LumaWeights{}, params, strength, temporal, state, state_valid, workspace,
+                  workspace_bytes, stream);
+}
+
+Result filter_rgb_luma(const ConstVideoComponent* in, const VideoComponent* out, const LumaWeights& weights,
+                       const FilterParams& params, double strength, const TemporalParams& temporal, float* state,
+                       bool state_valid, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {
+  return dispatch(in, out, 3, true, weights, params, strength, temporal, state, state_valid, workspace,
+                  workspace_bytes, stream);
+}
+
+}  // namespace iir2d::cuda
