@@ -116,32 +116,14 @@ detail::GroupPlanes<Store> group_view(const ConstVideoComponent* in, int count, 
   return g;
 }
 
-template <typename Store>
-Result filter_planes(Store* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width, int height,
-                     const FilterParams& params, void* workspace, std::size_t workspace_bytes, cudaStream_t stream);
-
-template <>
-Result filter_planes<float>(float* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width, int height,
-                            const FilterParams& params, void* workspace, std::size_t workspace_bytes,
-                            cudaStream_t stream) {
-  for (int k = 0; k < n; ++k) {
-    float* p = planes + k * plane_elems;
-    Result r = filter_plane_f32(p, pitch, p, pitch, width, height, params, workspace, workspace_bytes, stream);
-    if (!r) return r;
-  }
-  return Result{};
+/// One plane filtered in place by the public API of its precision.
+Result filter_in_place(float* p, std::size_t pitch, int width, int height, const FilterParams& params, void* ws,
+                       std::size_t ws_bytes, cudaStream_t stream) {
+  return filter_plane_f32(p, pitch, p, pitch, width, height, params, ws, ws_bytes, stream);
 }
-
-template <>
-Result filter_planes<double>(double* planes, std::size_t pitch, std::ptrdiff_t plane_elems, int n, int width,
-                             int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
-                             cudaStream_t stream) {
-  for (int k = 0; k < n; ++k) {
-    double* p = planes + k * plane_elems;
-    Result r = filter_plane_f64(p, pitch, p, pitch, width, height, params, workspace, workspace_bytes, stream);
-    if (!r) return r;
-  }
-  return Result{};
+Result filter_in_place(double* p, std::size_t pitch, int width, int height, const FilterParams& params, void* ws,
+                       std::size_t ws_bytes, cudaStream_t stream) {
+  return filter_plane_f64(p, pitch, p, pitch, width, height, params, ws, ws_bytes, stream);
 }
 
 /// Load → filter each plane in place → blend, temporal step, quantise.
@@ -170,9 +152,10 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
   Result r = check_launch("group load launch");
   if (!r) return r;
-  r = filter_planes<Store>(g.planes, pitch, g.plane_elems, n_planes, width, height, params, filter_ws, filter_ws_bytes,
-                           stream);
-  if (!r) return r;
+  for (int k = 0; k < n_planes; ++k) {
+    r = filter_in_place(g.planes + k * g.plane_elems, pitch, width, height, params, filter_ws, filter_ws_bytes, stream);
+    if (!r) return r;
+  }
 
   detail::GroupFinishParams<Store, Acc> f{};
   f.in = g;

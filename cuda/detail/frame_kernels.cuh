@@ -53,12 +53,19 @@ __device__ __forceinline__ Store luma_sample(const GroupPlanes<Store>& g, const 
       luma_of(static_cast<double>(v[0]), static_cast<double>(v[1]), static_cast<double>(v[2]), g.weights));
 }
 
+/// Calls f(x, y) for this thread's column and each of its rows (grid stride in y).
+template <typename F>
+__device__ __forceinline__ void for_each_pixel(int width, int height, F&& f) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (x >= width) return;
+  for (int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y); y < height;
+       y += static_cast<int>(gridDim.y * blockDim.y))
+    f(x, y);
+}
+
 template <typename Store>
 __global__ void group_load_kernel(const GroupPlanes<Store> g) {
-  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (x >= g.width) return;
-  for (int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y); y < g.height;
-       y += static_cast<int>(gridDim.y * blockDim.y)) {
+  for_each_pixel(g.width, g.height, [&](int x, int y) {
     Store v[kMaxGroupComponents];
     load_group_pixel(g, x, y, v);
     Store* dst = g.planes + static_cast<std::ptrdiff_t>(y) * g.pitch_elems + x;
@@ -67,7 +74,7 @@ __global__ void group_load_kernel(const GroupPlanes<Store> g) {
     } else {
       for (int k = 0; k < g.count; ++k) dst[k * g.plane_elems] = v[k];
     }
-  }
+  });
 }
 
 /// Blend, temporal step and quantisation of the filtered planes.
@@ -88,10 +95,7 @@ struct GroupFinishParams {
 template <typename Store, typename Acc>
 __global__ void group_finish_kernel(const GroupFinishParams<Store, Acc> p) {
   const GroupPlanes<Store>& g = p.in;
-  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-  if (x >= g.width) return;
-  for (int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y); y < g.height;
-       y += static_cast<int>(gridDim.y * blockDim.y)) {
+  for_each_pixel(g.width, g.height, [&](int x, int y) {
     Store v[kMaxGroupComponents];
     load_group_pixel(g, x, y, v);
     const Store* f = g.planes + static_cast<std::ptrdiff_t>(y) * g.pitch_elems + x;
@@ -112,7 +116,7 @@ __global__ void group_finish_kernel(const GroupFinishParams<Store, Acc> p) {
                          static_cast<std::ptrdiff_t>(x) * p.dst_pixel_stride[k];
       store_code(d, g.format[k], quantise_code(value, p.max_code_d[k]));
     }
-  }
+  });
 }
 
 }  // namespace iir2d::cuda::detail
