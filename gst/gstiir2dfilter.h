@@ -63,8 +63,9 @@ typedef enum {
 
 /**
  * GstIir2dPlanes:
- * @GST_IIR2D_PLANES_LUMA: filter the luma (or gray) component only, copy the others
- * @GST_IIR2D_PLANES_ALL: filter luma and chroma; alpha is always copied
+ * @GST_IIR2D_PLANES_LUMA: filter the luma (or gray) component only, copy the others;
+ *   on RGB video filter Y' of the stream's Y'CbCr matrix and keep Cb and Cr
+ * @GST_IIR2D_PLANES_ALL: filter luma and chroma, or R, G and B; alpha is always copied
  *
  * Which components of a frame are filtered.
  *
@@ -75,6 +76,23 @@ typedef enum {
   GST_IIR2D_PLANES_ALL = 1,
 } GstIir2dPlanes;
 
+/**
+ * GstIir2dTemporalMode:
+ * @GST_IIR2D_TEMPORAL_OFF: no temporal smoothing
+ * @GST_IIR2D_TEMPORAL_FIXED: out = α·filtered + (1−α)·previous output, α = #GstIir2dFilter:temporal-alpha
+ * @GST_IIR2D_TEMPORAL_ADAPTIVE: α per pixel from the motion at that pixel, between
+ *   #GstIir2dFilter:temporal-alpha-min (still) and #GstIir2dFilter:temporal-alpha-max (moving)
+ *
+ * Temporal smoothing of the filtered output.
+ *
+ * Since: 0.1
+ */
+typedef enum {
+  GST_IIR2D_TEMPORAL_OFF = 0,
+  GST_IIR2D_TEMPORAL_FIXED = 1,
+  GST_IIR2D_TEMPORAL_ADAPTIVE = 2,
+} GstIir2dTemporalMode;
+
 #define GST_TYPE_IIR2D_BORDER (gst_iir2d_border_get_type())
 GType gst_iir2d_border_get_type(void);
 #define GST_TYPE_IIR2D_BORDER_INIT (gst_iir2d_border_init_get_type())
@@ -83,6 +101,8 @@ GType gst_iir2d_border_init_get_type(void);
 GType gst_iir2d_precision_get_type(void);
 #define GST_TYPE_IIR2D_PLANES (gst_iir2d_planes_get_type())
 GType gst_iir2d_planes_get_type(void);
+#define GST_TYPE_IIR2D_TEMPORAL_MODE (gst_iir2d_temporal_mode_get_type())
+GType gst_iir2d_temporal_mode_get_type(void);
 
 GST_ELEMENT_REGISTER_DECLARE(iir2dfilter);
 
