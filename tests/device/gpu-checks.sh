@@ -27,7 +27,9 @@ element)
   gst-inspect-1.0 iir2dfilter >"$out/inspect.txt" 2>&1; note "gst-inspect rc=$? ($(grep -c 'memory:CUDAMemory' "$out/inspect.txt") CUDA caps lines)" ;;
 pipelines)
   for p in "videotestsrc num-buffers=300 ! video/x-raw,format=NV12,width=1920,height=1080 ! cudaupload ! iir2dfilter filter-id=6 ! cudadownload ! fakesink" \
-           "videotestsrc num-buffers=100 ! video/x-raw,format=I420,width=3840,height=2160 ! cudaupload ! iir2dfilter filter-id=5 planes=all precision=f64 ! cudadownload ! fakesink"; do
+           "videotestsrc num-buffers=100 ! video/x-raw,format=I420,width=3840,height=2160 ! cudaupload ! iir2dfilter filter-id=5 planes=all precision=f64 ! cudadownload ! fakesink" \
+           "videotestsrc num-buffers=60 pattern=ball ! video/x-raw,format=P010_10LE,width=1920,height=1080,framerate=30/1 ! cudaupload ! iir2dfilter filter-id=6 sigma=3 temporal-mode=adaptive ! cudadownload ! videoconvert ! fakesink" \
+           "videotestsrc num-buffers=60 pattern=smpte ! video/x-raw,format=RGBA,width=1280,height=720,framerate=30/1 ! cudaupload ! iir2dfilter filter-id=4 unity-gain=true planes=luma ! cudadownload ! videoconvert ! fakesink"; do
     s=$(date +%s.%N); gst-launch-1.0 -q $p >>"$out/pipelines.log" 2>&1; rc=$?; e=$(date +%s.%N)
     note "rc=$rc $(awk -v a=$s -v b=$e 'BEGIN{printf "%.2fs", b-a}'): gst-launch-1.0 $p"
   done ;;
