@@ -1378,7 +1378,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   for (int id = iir2d::kMinFilterId; id <= iir2d::kMaxFilterId; ++id)
     ids += std::string(id == iir2d::kMinFilterId ? " " : "; ") + std::to_string(id) + " = " +
            iir2d::filter_description(id);
-  ids += " (its width is the sigma property). A change restarts temporal smoothing";
+  ids += ". Id 6's width is the sigma property. A change restarts temporal smoothing";
   g_object_class_install_property(
       gobject_class, PROP_FILTER_ID,
       g_param_spec_uint("filter-id", "Filter id", ids.c_str(), iir2d::kMinFilterId, iir2d::kMaxFilterId,
