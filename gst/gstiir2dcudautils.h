@@ -21,12 +21,17 @@
 #include <gst/cuda/gstcudacontext.h>
 #endif
 
-/* Formats: planar/semi-planar YUV and gray, integer samples in host (little
- * endian) order. The CUDA list is the subset GStreamer 1.22's CUDA allocator
- * can lay out (it has no GRAY8, GRAY16 or A420 layout). */
-#define IIR2D_SYSTEM_FORMATS \
-  "{ GRAY8, GRAY16_LE, NV12, NV21, I420, YV12, Y42B, Y444, A420, I420_10LE, P010_10LE, Y444_16LE }"
-#define IIR2D_CUDA_FORMATS "{ NV12, NV21, I420, YV12, Y42B, Y444, I420_10LE, P010_10LE, Y444_16LE }"
+/* Formats of qualitymeter: those iir2dfilter accepts (gstiir2dfilter.cpp
+ * spells the same list as IIR2D_FILTER_*_FORMATS; keep the two equal).
+ * Integer samples in host (little endian) order. The CUDA list is the subset
+ * GStreamer 1.22's CUDA allocator can lay out (no GRAY8, GRAY16, A420 or
+ * Y444_10LE layout: it asserts on them). */
+#define IIR2D_SYSTEM_FORMATS                                                                          \
+  "{ GRAY8, GRAY16_LE, NV12, NV21, I420, YV12, Y42B, Y444, A420, I420_10LE, I422_10LE, Y444_10LE, " \
+  "P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
+#define IIR2D_CUDA_FORMATS                                                                                 \
+  "{ NV12, NV21, I420, YV12, Y42B, Y444, I420_10LE, I422_10LE, P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, " \
+  "RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
 
 /* Caps of both sides of an element: CUDA memory first where built with CUDA. */
 #ifdef HAVE_IIR2D_CUDA

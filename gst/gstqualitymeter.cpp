@@ -15,9 +15,13 @@
  * - SSIM exactly as ffmpeg's `ssim` filter (x264's SSIM): 8×8 windows made of
  *   2×2 groups of complete 4×4 blocks on a 4-sample grid; the plane's mean
  *   over its windows; `ssim-all` weighted by plane size.
- * - temporal delta, on the luma (or gray) plane normalised to [0, 1]:
+ * - temporal delta, on the luma (or gray) plane normalised to [0, 1] (the G
+ *   plane stands in for luma in RGB formats):
  *   `| mean|dist_t - dist_t-1| - mean|ref_t - ref_t-1| |` between consecutive
  *   measured pairs; 0 on the first.
+ *
+ * Planes are reported as y, u, v (a) for YUV and gray formats and r, g, b (a)
+ * for RGB formats; alpha counts in the averages, as in ffmpeg's psnr.
  *
  * Frames are paired by running time: a distorted frame and a reference frame
  * pair when their running times, the distorted one shifted by
@@ -270,18 +274,17 @@ class StatsWriter {
     if (json_)
       std::fprintf(file_, "{\"format\":\"qualitymeter-stats\",\"version\":%d,\"encoding\":\"jsonl\"}\n", kVersion);
     else
-      std::fprintf(file_,
-                   "# qualitymeter-stats version=%d format=csv\n"
-                   "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,"
-                   "temporal-delta\n",
-                   kVersion);
+      std::fprintf(file_, "# qualitymeter-stats version=%d format=csv\n", kVersion);
     std::fflush(file_);
+    header_ = -1;
     return true;
   }
 
   bool is_open() const { return file_ != nullptr; }
 
-  /* One row; planes the format lacks are empty (CSV) or null (JSON). */
+  /* One row; planes the format lacks are empty (CSV) or null (JSON). The
+   * CSV header comes with the first row (y, u, v or r, g, b columns) and
+   * again if the format family changes. */
   void write(const FrameReport& r) {
     if (!file_) return;
     auto plane = [&](const double* v, int c) -> std::string {
@@ -295,9 +298,19 @@ class StatsWriter {
                                   plane(r.psnr, 0),        plane(r.psnr, 1),  plane(r.psnr, 2),
                                   value(r.psnr_avg),       plane(r.ssim, 0),  plane(r.ssim, 1),
                                   plane(r.ssim, 2),        value(r.ssim_all), value(r.temporal_delta)};
-    static const char* const names[] = {"frame",  "pts",    "running-time", "psnr-y",   "psnr-u",   "psnr-v",
-                                        "psnr-avg", "ssim-y", "ssim-u",       "ssim-v", "ssim-all", "temporal-delta"};
-    std::string line = json_ ? "{" : "";
+    std::string names[] = {"frame", "pts", "running-time", "psnr-", "psnr-", "psnr-", "psnr-avg",
+                           "ssim-", "ssim-", "ssim-", "ssim-all", "temporal-delta"};
+    for (int c = 0; c < 3; ++c) {
+      names[3 + c] += r.plane_name(c);
+      names[7 + c] += r.plane_name(c);
+    }
+    std::string line;
+    if (!json_ && header_ != static_cast<int>(r.rgb)) {
+      for (std::size_t i = 0; i < G_N_ELEMENTS(names); ++i) line += (i ? "," : "") + names[i];
+      line += "\n";
+      header_ = r.rgb;
+    }
+    line += json_ ? "{" : "";
     for (std::size_t i = 0; i < G_N_ELEMENTS(names); ++i) {
       if (i) line += ",";
       if (json_) line += std::string("\"") + names[i] + "\":";
@@ -324,6 +337,7 @@ class StatsWriter {
   FILE* file_ = nullptr;
   bool owned_ = false;
   bool json_ = false;
+  int header_ = -1;  // CSV header written for: -1 none yet, 0 YUV/gray, 1 RGB
 };
 
 /* A copy of a frame's luma plane for the temporal delta (CPU path). */
@@ -404,6 +418,11 @@ static int pad_role(GstQualityMeter* self, GstAggregatorPad* pad) {
   return pad == self->priv->pads[kDistorted] ? kDistorted : kReference;
 }
 
+/* The component of the temporal delta: luma (or gray), G for RGB formats. */
+static guint temporal_component(const GstVideoInfo* info) {
+  return GST_VIDEO_INFO_IS_RGB(info) ? GST_VIDEO_COMP_G : 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* CUDA resources (context, stream, device memory)                          */
 
@@ -428,6 +447,13 @@ bool cuda_ready(const GstQualityMeterPrivate* priv) { return priv->context && pr
 
 std::size_t align_up(std::size_t n) { return (n + 255) / 256 * 256; }
 
+/* Bytes of one row of component `c` from its first sample to the end of its last. */
+std::size_t prev_row_bytes(const GstVideoInfo* info, guint c) {
+  const std::size_t sample = GST_VIDEO_FORMAT_INFO_BITS(info->finfo) > 8 ? 2 : 1;
+  const std::size_t width = static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, c));
+  return width ? (width - 1) * static_cast<std::size_t>(GST_VIDEO_INFO_COMP_PSTRIDE(info, c)) + sample : 0;
+}
+
 /* Lays out (and if needed reallocates) the device memory for frames of
  * `info`; the caller has pushed the context. */
 cudaError_t ensure_device_memory(GstQualityMeterPrivate* priv, const GstVideoInfo* info) {
@@ -435,9 +461,9 @@ cudaError_t ensure_device_memory(GstQualityMeterPrivate* priv, const GstVideoInf
   for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
     workspace = std::max(workspace, quality::cuda::workspace_size(GST_VIDEO_INFO_COMP_WIDTH(info, c),
                                                                   GST_VIDEO_INFO_COMP_HEIGHT(info, c)));
-  const std::size_t sample = GST_VIDEO_FORMAT_INFO_BITS(info->finfo) > 8 ? 2 : 1;
-  const std::size_t luma = static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, 0)) * sample *
-                           static_cast<std::size_t>(GST_VIDEO_INFO_COMP_HEIGHT(info, 0));
+  /* The temporal component's rows, from its first sample to its last (any pixel stride). */
+  const guint t = temporal_component(info);
+  const std::size_t luma = prev_row_bytes(info, t) * static_cast<std::size_t>(GST_VIDEO_INFO_COMP_HEIGHT(info, t));
   priv->workspace_offset = align_up(sizeof(DeviceResults));
   priv->workspace_bytes = workspace;
   priv->prev_offset[kReference] = priv->workspace_offset + align_up(workspace);
@@ -851,12 +877,13 @@ static bool measure_system(GstQualityMeter* self, GstBuffer* ref, GstBuffer* dis
       sums[c] = quality::compare_component(iir2d::gst::frame_component<ConstVideoComponent>(&rf, c),
                                            iir2d::gst::frame_component<ConstVideoComponent>(&df, c));
     *m = quality::frame_metrics(sums, depths, n);
-    const auto r0 = iir2d::gst::frame_component<ConstVideoComponent>(&rf, 0);
-    const auto d0 = iir2d::gst::frame_component<ConstVideoComponent>(&df, 0);
+    const guint t = temporal_component(&priv->pad_state[kDistorted].info);
+    const auto r0 = iir2d::gst::frame_component<ConstVideoComponent>(&rf, t);
+    const auto d0 = iir2d::gst::frame_component<ConstVideoComponent>(&df, t);
     if (priv->have_prev)
       m->temporal_delta = quality::temporal_delta(quality::sum_abs_diff(d0, priv->prev_host[kDistorted].view),
                                                   quality::sum_abs_diff(r0, priv->prev_host[kReference].view),
-                                                  sums[0].samples, depths[0]);
+                                                  sums[t].samples, depths[t]);
     copy_luma(r0, &priv->prev_host[kReference]);
     copy_luma(d0, &priv->prev_host[kDistorted]);
     priv->have_prev = true;
@@ -883,17 +910,19 @@ static std::string enqueue_cuda(GstQualityMeterPrivate* priv, GstVideoFrame* rf,
     if (!r.ok()) return "component " + std::to_string(c) + ": " + r.message();
   }
   GstVideoFrame* frames[2] = {rf, df};
+  const guint t = temporal_component(&df->info);
   for (int role : {kDistorted, kReference}) {
-    const auto cur = iir2d::gst::frame_component<ConstVideoComponent>(frames[role], 0);
+    const auto cur = iir2d::gst::frame_component<ConstVideoComponent>(frames[role], t);
     if (priv->have_prev) {
       const auto r = quality::cuda::sum_abs_diff(cur, priv->prev_device[role],
                                                  &results->abs_diff[role == kDistorted ? 0 : 1], priv->stream);
       if (!r.ok()) return std::string("temporal delta: ") + r.message();
     }
-    /* Keep this luma for the next pair (luma samples are contiguous in every supported format). */
+    /* Keep this component for the next pair: its rows, from the first
+     * sample to the last, with the pixel stride they have (packed RGB too). */
     const std::size_t sample = cur.type == iir2d::SampleType::U16 ? 2 : 1;
-    if (static_cast<std::size_t>(cur.pixel_stride) != sample) return "luma samples are not contiguous";
-    const std::size_t row = static_cast<std::size_t>(cur.width) * sample;
+    const std::size_t row =
+        cur.width ? static_cast<std::size_t>(cur.width - 1) * static_cast<std::size_t>(cur.pixel_stride) + sample : 0;
     cudaError_t e = cudaMemcpy2DAsync(base + priv->prev_offset[role], row, cur.data, cur.row_stride, row, cur.height,
                                       cudaMemcpyDeviceToDevice, priv->stream);
     if (e != cudaSuccess) return "previous luma copy: " + iir2d::gst::cuda_error_text(e);
@@ -963,7 +992,9 @@ static bool measure_cuda(GstQualityMeter* self, GstBuffer* ref, GstBuffer* dist,
   if (!error->empty()) return false;
   *m = quality::frame_metrics(host.sums, depths, n);
   if (diffed)
-    m->temporal_delta = quality::temporal_delta(host.abs_diff[0], host.abs_diff[1], host.sums[0].samples, depths[0]);
+    m->temporal_delta = quality::temporal_delta(host.abs_diff[0], host.abs_diff[1],
+                                                host.sums[temporal_component(info)].samples,
+                                                depths[temporal_component(info)]);
   return true;
 }
 #endif  // HAVE_IIR2D_CUDA
@@ -1012,9 +1043,9 @@ static void record(GstQualityMeter* self, const FrameReport& r, const Settings& 
     std::lock_guard<std::mutex> guard(priv->stats_lock);
     Collected& c = priv->collected;
     c.frames++;
-    for (int i = 0; i < r.components; ++i) c.add(std::string("psnr-") + iir2d::qm::kPlaneNames[i], r.psnr[i]);
+    for (int i = 0; i < r.components; ++i) c.add(std::string("psnr-") + r.plane_name(i), r.psnr[i]);
     c.add("psnr-avg", r.psnr_avg);
-    for (int i = 0; i < r.components; ++i) c.add(std::string("ssim-") + iir2d::qm::kPlaneNames[i], r.ssim[i]);
+    for (int i = 0; i < r.components; ++i) c.add(std::string("ssim-") + r.plane_name(i), r.ssim[i]);
     c.add("ssim-all", r.ssim_all);
     c.add("temporal-delta", r.temporal_delta);
   }
@@ -1104,6 +1135,7 @@ static GstFlowReturn measure_pair(GstQualityMeter* self, GstBuffer* ref, GstBuff
   r.pts = GST_BUFFER_PTS(dist);
   r.running_time = dist_rt;
   r.components = m.components;
+  r.rgb = GST_VIDEO_INFO_IS_RGB(&priv->pad_state[kDistorted].info);
   std::copy(std::begin(m.psnr), std::end(m.psnr), std::begin(r.psnr));
   std::copy(std::begin(m.ssim), std::end(m.ssim), std::begin(r.ssim));
   r.psnr_avg = m.psnr_avg;

@@ -27,13 +27,15 @@ constexpr const char* kSummaryMessage = "qualitymeter-summary";
 constexpr const char* kThresholdDetails = "qualitymeter-threshold";
 constexpr const char* kRecoveredMessage = "qualitymeter-recovered";
 
-/// Plane names in component order: Y, U, V, A.
-constexpr const char* kPlaneNames[4] = {"y", "u", "v", "a"};
+/// Plane names in component order: Y, U, V, A for YUV and gray, R, G, B, A for RGB formats.
+constexpr const char* kYuvPlaneNames[4] = {"y", "u", "v", "a"};
+constexpr const char* kRgbPlaneNames[4] = {"r", "g", "b", "a"};
 
 inline double nan_value() { return std::numeric_limits<double>::quiet_NaN(); }
 
 /// The metrics of one frame pair (structure "qualitymeter").
 struct FrameReport {
+  bool rgb = false;                           ///< planes named r, g, b (a) instead of y, u, v (a)
   guint64 frame = 0;                          ///< index of the pair, from 0
   GstClockTime pts = GST_CLOCK_TIME_NONE;     ///< PTS of the distorted buffer
   GstClockTime running_time = GST_CLOCK_TIME_NONE;  ///< of the distorted buffer (before distorted-offset)
@@ -44,16 +46,18 @@ struct FrameReport {
   double ssim_all = nan_value();
   double temporal_delta = 0.0;
 
+  const char* plane_name(int c) const { return (rgb ? kRgbPlaneNames : kYuvPlaneNames)[c]; }
+
   /// "qualitymeter" structure: frame, pts, running-time, psnr-<plane>, psnr-avg, ssim-<plane>, ssim-all,
   /// temporal-delta (planes present in the format only). Caller owns the result.
   GstStructure* to_structure() const {
     GstStructure* s = gst_structure_new(kFrameMessage, "frame", G_TYPE_UINT64, frame, "pts", G_TYPE_UINT64, pts,
                                         "running-time", G_TYPE_UINT64, running_time, nullptr);
     for (int c = 0; c < components && c < 4; ++c)
-      gst_structure_set(s, (std::string("psnr-") + kPlaneNames[c]).c_str(), G_TYPE_DOUBLE, psnr[c], nullptr);
+      gst_structure_set(s, (std::string("psnr-") + plane_name(c)).c_str(), G_TYPE_DOUBLE, psnr[c], nullptr);
     gst_structure_set(s, "psnr-avg", G_TYPE_DOUBLE, psnr_avg, nullptr);
     for (int c = 0; c < components && c < 4; ++c)
-      gst_structure_set(s, (std::string("ssim-") + kPlaneNames[c]).c_str(), G_TYPE_DOUBLE, ssim[c], nullptr);
+      gst_structure_set(s, (std::string("ssim-") + plane_name(c)).c_str(), G_TYPE_DOUBLE, ssim[c], nullptr);
     gst_structure_set(s, "ssim-all", G_TYPE_DOUBLE, ssim_all, "temporal-delta", G_TYPE_DOUBLE, temporal_delta,
                       nullptr);
     return s;
@@ -71,8 +75,9 @@ struct FrameReport {
       return false;
     r.pts = pts;
     r.running_time = rt;
+    r.rgb = gst_structure_has_field(s, "psnr-r");
     for (int c = 0; c < 4; ++c) {
-      const std::string p = std::string("psnr-") + kPlaneNames[c], q = std::string("ssim-") + kPlaneNames[c];
+      const std::string p = std::string("psnr-") + r.plane_name(c), q = std::string("ssim-") + r.plane_name(c);
       if (!gst_structure_get_double(s, p.c_str(), &r.psnr[c])) break;
       if (!gst_structure_get_double(s, q.c_str(), &r.ssim[c])) return false;
       r.components = c + 1;

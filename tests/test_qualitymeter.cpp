@@ -473,6 +473,88 @@ TEST(QualityMeterValues, TemporalDelta) {
   for (int k = 1; k < 5; ++k) EXPECT_NEAR(r.frames[k].temporal_delta, 1.0 / 255, 1e-15) << k;
 }
 
+TEST(QualityMeterValues, RgbPlanesAreNamedRgbAndGStandsInForLuma) {
+  SKIP_WITHOUT_ELEMENT();
+  // RGBA 64×48: R off by 10 in the first frame; the distorted G moves by 10
+  // codes in the second while the reference stands still.
+  const std::string caps = caps_string("RGBA", 64, 48);
+  auto rgba = [](unsigned r, unsigned g) -> CodeFn {
+    return [=](int c, int, int) { return c == 0 ? r : c == 1 ? g : c == 2 ? 100u : 255u; };
+  };
+  MeterRun r = run_meter(caps, {{rgba(100, 100), 0}, {rgba(100, 100), kFrame}}, caps,
+                         {{rgba(110, 100), 0}, {rgba(100, 110), kFrame}});
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames.size(), 2u);
+  const FrameReport& f = r.frames[0];
+  EXPECT_TRUE(f.rgb);
+  EXPECT_EQ(f.components, 4);
+  EXPECT_NEAR(f.psnr[0], qcases::psnr(100, 255), 1e-12);
+  EXPECT_EQ(f.psnr[1], kInf);
+  EXPECT_EQ(f.psnr[3], kInf) << "alpha";
+  EXPECT_NEAR(f.psnr_avg, qcases::psnr(25, 255), 1e-12) << "four equal planes, alpha included (ffmpeg psnr)";
+  const double ssim_r = qcases::ssim_constant(100, 110, qcases::kC1_8);
+  EXPECT_NEAR(f.ssim[0], ssim_r, 1e-15);
+  EXPECT_NEAR(f.ssim_all, (ssim_r + 3) / 4, 1e-15);
+  EXPECT_NEAR(r.frames[1].temporal_delta, 10.0 / 255, 1e-15);
+  ASSERT_TRUE(r.have_summary);
+  EXPECT_NE(r.summary.find("psnr-r"), nullptr);
+  EXPECT_NE(r.summary.find("ssim-b"), nullptr);
+  EXPECT_EQ(r.summary.find("psnr-y"), nullptr);
+}
+
+/* Every format of the template: identical frames give inf and 1, and one
+ * code of difference on the first component gives 10·log10(peak²). */
+class QualityMeterFormats : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(QualityMeterFormats, IdenticalAndOneCodeApart) {
+  SKIP_WITHOUT_ELEMENT();
+  const std::string caps = caps_string(GetParam(), 64, 48);
+  GstCaps* c = gst_caps_from_string(caps.c_str());
+  GstVideoInfo info;
+  ASSERT_TRUE(gst_video_info_from_caps(&info, c));
+  gst_caps_unref(c);
+  const double peak = std::ldexp(1.0, GST_VIDEO_INFO_COMP_DEPTH(&info, 0)) - 1;
+  CodeFn texture = [&](int comp, int x, int y) {
+    const unsigned max = (1u << GST_VIDEO_INFO_COMP_DEPTH(&info, comp)) - 1;
+    return static_cast<unsigned>(x * 37 + y * 11 + comp * 50 + 1) % max;
+  };
+  CodeFn plus_one = [&](int comp, int x, int y) { return texture(comp, x, y) + (comp == 0 ? 1 : 0); };
+  MeterRun r = run_meter(caps, {{texture, 0}, {texture, kFrame}}, caps, {{texture, 0}, {plus_one, kFrame}});
+  ASSERT_TRUE(r.eos) << r.error << " " << r.error_debug;
+  ASSERT_EQ(r.frames.size(), 2u);
+  EXPECT_EQ(r.frames[0].components, static_cast<int>(GST_VIDEO_INFO_N_COMPONENTS(&info)));
+  EXPECT_EQ(r.frames[0].rgb, GST_VIDEO_INFO_IS_RGB(&info));
+  EXPECT_EQ(r.frames[0].psnr_avg, kInf);
+  EXPECT_EQ(r.frames[0].ssim_all, 1.0);
+  EXPECT_NEAR(r.frames[1].psnr[0], qcases::psnr(1, peak), 1e-9);
+  EXPECT_LT(r.frames[1].ssim[0], 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, QualityMeterFormats,
+                         ::testing::Values("GRAY8", "GRAY16_LE", "NV12", "NV21", "I420", "YV12", "Y42B", "Y444",
+                                           "A420", "I420_10LE", "I422_10LE", "Y444_10LE", "P010_10LE", "P016_LE",
+                                           "Y444_16LE", "RGBA", "BGRA", "RGBx", "BGRx", "ARGB", "ABGR", "RGB", "BGR",
+                                           "RGBP", "BGRP", "GBR", "GBRA"),
+                         [](const auto& i) { return std::string(i.param); });
+
+TEST(QualityMeterFormatsList, TemplateHasEveryFormatIir2dfilterAccepts) {
+  SKIP_WITHOUT_ELEMENT();
+  if (!have_factory("iir2dfilter")) GTEST_SKIP() << "iir2dfilter not found";
+  auto sink_caps = [](const char* element, const char* pad) {
+    GstElement* e = gst_element_factory_make(element, nullptr);
+    GstPad* p = gst_element_get_static_pad(e, pad);
+    GstCaps* caps = gst_pad_get_pad_template_caps(p);
+    gst_object_unref(p);
+    gst_object_unref(e);
+    return caps;
+  };
+  GstCaps* filter = sink_caps("iir2dfilter", "sink");
+  GstCaps* meter = sink_caps("qualitymeter", "distorted");
+  EXPECT_TRUE(gst_caps_is_subset(filter, meter)) << "iir2dfilter accepts what qualitymeter does not";
+  gst_caps_unref(filter);
+  gst_caps_unref(meter);
+}
+
 /* ---- pairing ----------------------------------------------------------- */
 
 TEST(QualityMeterPairing, DistortedOffsetRealignsShiftedTimestamps) {
@@ -1052,6 +1134,9 @@ INSTANTIATE_TEST_SUITE_P(
         CudaCase{"i420_10le_640x360", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=I420_10LE,width=640,height=360,framerate=30/1"},
         CudaCase{"p010_1280x720", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=P010_10LE,width=1280,height=720,framerate=30/1"},
         CudaCase{"y444_16le_320x240", "videotestsrc num-buffers=10 pattern=smpte ! video/x-raw,format=Y444_16LE,width=320,height=240,framerate=30/1"},
+        CudaCase{"rgba_640x360", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=RGBA,width=640,height=360,framerate=30/1"},
+        CudaCase{"bgr_333x187", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=BGR,width=333,height=187,framerate=30/1"},
+        CudaCase{"i422_10le_640x360", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=I422_10LE,width=640,height=360,framerate=30/1"},
         CudaCase{"demo_clip_30_frames", "CLIP"}),
     [](const auto& i) { return std::string(i.param.name); });
 
