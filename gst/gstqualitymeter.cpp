@@ -615,8 +615,10 @@ static gboolean gst_quality_meter_stop(GstAggregator* agg) {
 
 static GstFlowReturn gst_quality_meter_flush(GstAggregator* agg) {
   GstQualityMeter* self = GST_QUALITY_METER(agg);
-  /* After a seek the next pair does not follow the previous one. */
+  /* After a seek the next pair does not follow the previous one, and the
+   * next EOS gets its own summary. */
   self->priv->have_prev = false;
+  self->priv->finished = false;
   return GST_FLOW_OK;
 }
 
