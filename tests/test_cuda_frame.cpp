@@ -170,21 +170,74 @@ class CudaFrameVsRefcpu : public ::testing::TestWithParam<CaseParam> {
   }
 };
 
-TEST_P(CudaFrameVsRefcpu, SequenceMatchesWithinContract) {
-  const auto& [layout, precision, mode, size] = GetParam();
-  const int w = size.first, h = size.second;
+/* The filter parameters of a case: every layout and precision gets another
+ * id, border and initialisation. By the layout's index in kLayouts (the
+ * parameter is a copy, so not by address). */
+int layout_index(const Layout& layout) {
+  for (std::size_t i = 0; i < sizeof kLayouts / sizeof kLayouts[0]; ++i)
+    if (std::string(kLayouts[i].name) == layout.name) return static_cast<int>(i);
+  return 0;
+}
+
+FilterParams case_params(const Layout& layout, Precision precision, TemporalMode mode) {
   FilterParams params;
-  params.filter_id = 1 + static_cast<int>((&layout - kLayouts) + static_cast<int>(precision) * 3) % 8;
+  params.filter_id = 1 + (layout_index(layout) + static_cast<int>(precision) * 3) % 8;
   params.border = static_cast<iir2d::Border>((params.filter_id + static_cast<int>(mode)) % 4);
   params.border_constant = 0.3;
   params.border_init = params.filter_id % 2 ? iir2d::BorderInit::Exact : iir2d::BorderInit::Iir2d;
   params.precision = precision;
   params.sigma = 3.5;
   params.unity_gain = params.filter_id % 3 == 0;
+  return params;
+}
+
+TemporalParams case_temporal(TemporalMode mode) {
   TemporalParams temporal;
   temporal.mode = mode;
   temporal.alpha = 0.4;
   temporal.motion_threshold = 0.05;
+  return temporal;
+}
+
+/* The reference half of a case: refcpu on frame `in` with the state. */
+void reference_step(const Layout& layout, const Frame& in, Frame& want, const FilterParams& params, double strength,
+                    const TemporalParams& temporal, std::vector<float>& state, bool valid) {
+  ConstVideoComponent hin[3];
+  VideoComponent hout[3];
+  for (int k = 0; k < layout.count; ++k) {
+    hin[k] = in.comp<ConstVideoComponent>(in.bytes.data(), k);
+    hout[k] = want.comp<VideoComponent>(want.bytes.data(), k);
+  }
+  if (layout.luma)
+    ref::filter_rgb_luma(hin, hout, iir2d::kLumaBt601, params, strength, temporal, state.data(), valid);
+  else
+    ref::filter_component_group(hin, hout, layout.count, params, strength, temporal, state.data(), valid);
+}
+
+/* Runs everywhere: every case's parameters are valid and its reference half
+ * runs (a mistake here once made cases throw only on the GPU machine). */
+TEST(CudaFrameCases, ParametersAreValidAndTheReferenceRuns) {
+  for (const Layout& layout : kLayouts)
+    for (Precision precision : {Precision::F32, Precision::Mixed, Precision::F64})
+      for (TemporalMode mode : {TemporalMode::Off, TemporalMode::Fixed, TemporalMode::Adaptive}) {
+        SCOPED_TRACE(layout.name);
+        const FilterParams params = case_params(layout, precision, mode);
+        ASSERT_TRUE(iir2d::is_valid_filter_id(params.filter_id)) << params.filter_id;
+        std::mt19937 rng(1);
+        std::vector<float> state(ref::state_elements(5, 3, layout.luma ? 1 : layout.count));
+        for (int t = 0; t < 2; ++t) {
+          Frame in(layout, 5, 3), want(layout, 5, 3);
+          in.fill(rng, nullptr, 0);
+          EXPECT_NO_THROW(reference_step(layout, in, want, params, 0.85, case_temporal(mode), state, t > 0));
+        }
+      }
+}
+
+TEST_P(CudaFrameVsRefcpu, SequenceMatchesWithinContract) {
+  const auto& [layout, precision, mode, size] = GetParam();
+  const int w = size.first, h = size.second;
+  const FilterParams params = case_params(layout, precision, mode);
+  const TemporalParams temporal = case_temporal(mode);
   const double strength = 0.85;
   SCOPED_TRACE(std::string(layout.name) + " id " + std::to_string(params.filter_id) + " " + std::to_string(w) + "x" +
                std::to_string(h));
@@ -207,16 +260,7 @@ TEST_P(CudaFrameVsRefcpu, SequenceMatchesWithinContract) {
     in.fill(rng, t == 1 || t == 2 ? &prev : nullptr, 3);  // 0 and 3 are cuts, 1 and 2 move a little
     const bool valid = t > 0;
 
-    ConstVideoComponent hin[3];
-    VideoComponent hout[3];
-    for (int k = 0; k < layout.count; ++k) {
-      hin[k] = in.comp<ConstVideoComponent>(in.bytes.data(), k);
-      hout[k] = want.comp<VideoComponent>(want.bytes.data(), k);
-    }
-    if (layout.luma)
-      ref::filter_rgb_luma(hin, hout, iir2d::kLumaBt601, params, strength, temporal, host_state.data(), valid);
-    else
-      ref::filter_component_group(hin, hout, layout.count, params, strength, temporal, host_state.data(), valid);
+    reference_step(layout, in, want, params, strength, temporal, host_state, valid);
 
     auto d_in = device_alloc(in.bytes.size()), d_out = device_alloc(in.bytes.size());
     ASSERT_CUDA(cudaMemcpyAsync(d_in.get(), in.bytes.data(), in.bytes.size(), cudaMemcpyHostToDevice, stream));
