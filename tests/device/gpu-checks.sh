@@ -18,13 +18,22 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 for step in $steps; do
 case $step in
 tests)
+  # The qualitymeter suite compares against ffmpeg, which this machine lacks:
+  # its ffmpeg cases run in CI; here it checks CUDA against CPU on the clip.
+  export IIR2D_CLIP
+  IIR2D_CLIP=$(ls "$pkg"/media/*.mp4 | head -n1)
   for t in "$pkg"/bin/test_*; do
     n=$(basename "$t")
-    "$t" --gtest_brief=1 >"$out/$n.log" 2>&1; rc=$?
+    filter=""
+    [ "$n" = test_qualitymeter ] && filter="--gtest_filter=-*Ffmpeg*"
+    "$t" --gtest_brief=1 $filter >"$out/$n.log" 2>&1; rc=$?
     note "$n: rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/$n.log" | tr '\n' ' ')"
   done ;;
 element)
-  gst-inspect-1.0 iir2dfilter >"$out/inspect.txt" 2>&1; note "gst-inspect rc=$? ($(grep -c 'memory:CUDAMemory' "$out/inspect.txt") CUDA caps lines)" ;;
+  for e in iir2dfilter qualitymeter; do
+    gst-inspect-1.0 $e >"$out/inspect-$e.txt" 2>&1
+    note "gst-inspect-1.0 $e rc=$? ($(grep -c 'memory:CUDAMemory' "$out/inspect-$e.txt") CUDA caps lines)"
+  done ;;
 pipelines)
   for p in "videotestsrc num-buffers=300 ! video/x-raw,format=NV12,width=1920,height=1080 ! cudaupload ! iir2dfilter filter-id=6 ! cudadownload ! fakesink" \
            "videotestsrc num-buffers=100 ! video/x-raw,format=I420,width=3840,height=2160 ! cudaupload ! iir2dfilter filter-id=5 planes=all precision=f64 ! cudadownload ! fakesink" \
