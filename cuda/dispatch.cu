@@ -8,18 +8,30 @@
  * Nothing here allocates, synchronises the device or selects a device. The
  * only synchronisation is the opt-in debug switch (cudaStreamSynchronize on
  * the caller's stream after each launch).
+ *
+ * Two routes: the fast passes (detail/fast_launch.cuh: segmented row and
+ * column passes, integer conversion, blend and quantisation fused) for every
+ * program that make_program() builds, and the correctness-first kernels of
+ * detail/kernels.cuh (one thread per sequence) for what the fast passes do
+ * not cover (detail::fast_supported: the iir2d initialisation of two-stage
+ * programs with wrap borders) and as the benchmark's baseline.
  */
 #include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
+#include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
+#include "detail/tuning.h"
 #include "iir2d/cuda_filter.h"
 
 namespace iir2d::cuda {
 namespace {
 
 using detail::ExactShape;
+using detail::FastShape;
 
 #if defined(IIR2D_CUDA_DEBUG_SYNC)
 constexpr bool kDebugSyncDefault = true;
@@ -68,6 +80,9 @@ struct Plan {
   ExactShape shape = ExactShape::Unsupported;
   int extension = 0;    ///< L of section 3a (exact only)
   int scratch_len = 0;  ///< scratch elements per sequence
+  FastShape fast = FastShape::None;  ///< the fast passes' shape (None: generic kernels only)
+  int fast_L = 0;       ///< L of section 3a at this precision (both initialisations)
+  int fast_W = 0;       ///< warm-up of an interior segment edge: L rounded up to a chunk
 };
 
 Result plan_filter(const FilterParams& params, Plan& plan) {
@@ -94,7 +109,16 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
     return invalid("program shape not supported by the iir2d initialisation");
   }
   plan.scratch_len = detail::scratch_per_sequence(plan.program, params.border_init, plan.extension);
+  plan.fast = detail::fast_shape(plan.program);
+  plan.fast_L = extension_length(plan.program, params.precision);
+  plan.fast_W = (plan.fast_L + detail::kChunk - 1) / detail::kChunk * detail::kChunk;
+  if (plan.fast_W < detail::kChunk) plan.fast_W = detail::kChunk;
   return Result{};
+}
+
+/// Whether this call takes the fast passes.
+bool use_fast(const Plan& plan, const FilterParams& params) {
+  return detail::fast_supported(plan.fast, params.border_init, params.border) && !detail::tuning().generic_only;
 }
 
 bool aligned_to(const void* p, std::size_t a) {
@@ -144,12 +168,28 @@ struct Layout {
   std::size_t total = 0;
 };
 
-Layout layout_for(int width, int height, std::size_t store_bytes, int scratch_len) {
+/**
+ * Scratch elements of the fast passes: F1A1 parks the forward results of the
+ * W samples beyond each segment, per sequence and segment. Segments of F1A1
+ * are at least W long, so there are at most ceil(n / W) of them.
+ */
+std::size_t fast_scratch_elems(int width, int height, const Plan& plan) {
+  if (plan.fast != FastShape::F1A1) return 0;
+  const auto w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
+  const auto W = static_cast<std::size_t>(plan.fast_W);
+  const std::size_t rows = (w + W - 1) / W * h * W;
+  const std::size_t cols = (h + W - 1) / W * w * W;
+  return rows > cols ? rows : cols;
+}
+
+Layout layout_for(int width, int height, std::size_t store_bytes, const Plan& plan) {
   Layout l;
   const auto w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
   l.pitch = align_up(w * store_bytes, kAlign);
   l.plane_bytes = l.pitch * h;
-  l.scratch_bytes = align_up(static_cast<std::size_t>(scratch_len) * (w > h ? w : h) * store_bytes, kAlign);
+  const std::size_t generic = static_cast<std::size_t>(plan.scratch_len) * (w > h ? w : h);
+  const std::size_t fast = fast_scratch_elems(width, height, plan);
+  l.scratch_bytes = align_up((generic > fast ? generic : fast) * store_bytes, kAlign);
   l.total = kAlign + 2 * l.plane_bytes + l.scratch_bytes;
   return l;
 }
@@ -181,6 +221,64 @@ Result check_workspace(const void* workspace, std::size_t workspace_bytes, std::
   if (workspace == nullptr) return invalid("null workspace");
   if (workspace_bytes < needed) return make_result(Status::WorkspaceTooSmall, "workspace smaller than workspace_size()");
   return Result{};
+}
+
+// --- Tuning and the device's size ------------------------------------------------
+
+std::mutex g_tuning_mutex;
+detail::Tuning g_tuning;
+
+constexpr int kMaxDevices = 64;
+std::atomic<int> g_sm_count[kMaxDevices];
+
+/// Multiprocessors of the current device (cached per device; 132 if unknown).
+int sm_count() {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 132;
+  }
+  if (dev < 0 || dev >= kMaxDevices) return 132;
+  int n = g_sm_count[dev].load(std::memory_order_relaxed);
+  if (n > 0) return n;
+  if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || n <= 0) {
+    (void)cudaGetLastError();
+    return 132;
+  }
+  g_sm_count[dev].store(n, std::memory_order_relaxed);
+  return n;
+}
+
+template <typename Store, typename Acc>
+detail::SegmentLaunch<Store, Acc> segment_launch(const Plan& plan, const FilterParams& params) {
+  detail::SegmentLaunch<Store, Acc> s;
+  s.coef = detail::make_program_coef<Acc>(plan.program);
+  s.border = params.border;
+  s.constant = static_cast<Store>(params.border_constant);
+  s.exact = params.border_init == BorderInit::Exact;
+  s.L = plan.fast_L;
+  s.W = plan.fast_W;
+  s.S = 0;
+  s.nseg = 0;
+  s.scratch_len = plan.fast == FastShape::F1A1 ? plan.fast_W : 0;
+  const detail::Tuning t = detail::tuning();
+  s.l2_span = t.l2_span > 0 ? (t.l2_span + 127) / 128 * 128 : 0;
+  s.l2_ahead = t.l2_ahead;
+  return s;
+}
+
+/// How the launchers split rows and columns into segments (detail::pick_segments).
+void plan_segments(detail::SegmentPolicy& rows, detail::SegmentPolicy& cols, const Plan& plan) {
+  const detail::Tuning t = detail::tuning();
+  const bool f1a1 = plan.fast == FastShape::F1A1;
+  rows.sm_count = cols.sm_count = sm_count();
+  rows.warps_per_sm = f1a1 ? t.f1a1_warps_per_sm : t.row_warps_per_sm;
+  cols.warps_per_sm = f1a1 ? t.f1a1_warps_per_sm : t.col_warps_per_sm;
+  rows.fixed = t.fixed_row_segment;
+  cols.fixed = t.fixed_col_segment;
+  rows.min_over_w = cols.min_over_w = t.min_segment_over_warmup;
+  rows.W = cols.W = plan.fast_W;
+  rows.at_least_w = cols.at_least_w = f1a1;  // its scratch holds W values per segment
 }
 
 // --- Launches ------------------------------------------------------------------
@@ -225,10 +323,30 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
   if (!r) return r;
   r = check_plane<Store>(out, out_pitch, width, "null output plane", "bad output pitch", "misaligned output plane");
   if (!r) return r;
-  const Layout layout = layout_for(width, height, sizeof(Store), plan.scratch_len);
+  const Layout layout = layout_for(width, height, sizeof(Store), plan);
   r = check_workspace(workspace, workspace_bytes, layout.total);
   if (!r) return r;
   const Carved<Store> ws = carve<Store>(workspace, layout);
+
+  if (use_fast(plan, params)) {
+    detail::FastPlaneJob<Store, Acc> job;
+    job.shape = plan.fast;
+    job.in = in;
+    job.in_pitch = static_cast<std::ptrdiff_t>(in_pitch / sizeof(Store));
+    job.in_vec = aligned_to(in, 16) && in_pitch % 16 == 0;
+    job.out = out;
+    job.out_pitch = static_cast<std::ptrdiff_t>(out_pitch / sizeof(Store));
+    job.mid = ws.plane_a;
+    job.mid_pitch = ws.pitch_elems;
+    job.scratch = ws.scratch;
+    job.width = width;
+    job.height = height;
+    job.rows = segment_launch<Store, Acc>(plan, params);
+    job.cols = job.rows;
+    plan_segments(job.row_policy, job.col_policy, plan);
+    return detail::run_fast_plane<Store, Acc>(job, stream);
+  }
+
   const auto launch = program_launch<Store, Acc>(plan, params);
 
   // Horizontal pass: rows of `in` into plane A.
@@ -268,7 +386,7 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
                          const Plan& plan, double strength, void* workspace, std::size_t workspace_bytes,
                          cudaStream_t stream) {
   const int width = in.width, height = in.height;
-  const Layout layout = layout_for(width, height, sizeof(Store), plan.scratch_len);
+  const Layout layout = layout_for(width, height, sizeof(Store), plan);
   Result r = check_workspace(workspace, workspace_bytes, layout.total);
   if (!r) return r;
   const Carved<Store> ws = carve<Store>(workspace, layout);
@@ -280,6 +398,45 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
   format.mask = (1u << in.depth) - 1u;
   const double max_d = code_max(in.depth);
   const auto max_s = static_cast<Store>(max_d);
+
+  if (use_fast(plan, params)) {
+    auto even = [](std::uintptr_t v) { return v % 2 == 0; };
+    detail::FastVideoJob<Store, Acc> job;
+    job.shape = plan.fast;
+    job.type = in.type;
+    job.src = static_cast<const unsigned char*>(in.data);
+    job.src_row_stride = in.row_stride;
+    job.src_pixel_stride = in.pixel_stride;
+    job.src_aligned = even(reinterpret_cast<std::uintptr_t>(in.data)) && even(static_cast<std::uintptr_t>(in.row_stride)) &&
+                      even(static_cast<std::uintptr_t>(in.pixel_stride));
+    {
+      const std::size_t bytes = static_cast<std::size_t>(sample_bytes(in.type));
+      job.src_vec = in.pixel_stride == static_cast<std::ptrdiff_t>(bytes) && aligned_to(in.data, 16) &&
+                    static_cast<std::size_t>(in.row_stride) % 16 == 0;
+    }
+    job.dst = static_cast<unsigned char*>(out.data);
+    job.dst_row_stride = out.row_stride;
+    job.dst_pixel_stride = out.pixel_stride;
+    job.dst_aligned = even(reinterpret_cast<std::uintptr_t>(out.data)) &&
+                      even(static_cast<std::uintptr_t>(out.row_stride)) &&
+                      even(static_cast<std::uintptr_t>(out.pixel_stride));
+    job.shift = in.shift;
+    job.mask = format.mask;
+    job.max_code = max_s;
+    job.max_code_d = max_d;
+    job.strength = static_cast<Acc>(strength);
+    job.one_minus_strength = static_cast<Acc>(1) - job.strength;
+    job.mid = ws.plane_a;
+    job.aux = ws.plane_b;
+    job.mid_pitch = ws.pitch_elems;
+    job.scratch = ws.scratch;
+    job.width = width;
+    job.height = height;
+    job.rows = segment_launch<Store, Acc>(plan, params);
+    job.cols = job.rows;
+    plan_segments(job.row_policy, job.col_policy, plan);
+    return detail::run_fast_video<Store, Acc>(job, stream);
+  }
 
   // Horizontal pass: normalised samples of `in` into plane A.
   detail::VideoRowPassParams<Store, Acc> h;
@@ -340,12 +497,27 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
 
 void set_debug_sync(bool enabled) { g_debug_sync.store(enabled, std::memory_order_relaxed); }
 
+namespace detail {
+
+Result fast_check_launch(cudaStream_t stream, const char* where) { return check_launch(stream, where); }
+
+Tuning tuning() {
+  std::lock_guard<std::mutex> lock(g_tuning_mutex);
+  return g_tuning;
+}
+
+void set_tuning(const Tuning& t) {
+  std::lock_guard<std::mutex> lock(g_tuning_mutex);
+  g_tuning = t;
+}
+
+}  // namespace detail
+
 std::size_t workspace_size(int width, int height, const FilterParams& params) {
   if (width <= 0 || height <= 0) return 0;
   Plan plan;
-  int scratch_len = 0;
-  if (plan_filter(params, plan)) scratch_len = plan.scratch_len;
-  return layout_for(width, height, store_bytes_of(params.precision), scratch_len).total;
+  if (!plan_filter(params, plan)) plan = Plan{};
+  return layout_for(width, height, store_bytes_of(params.precision), plan).total;
 }
 
 std::size_t max_workspace_size(int width, int height) {

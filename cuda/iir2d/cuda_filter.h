@@ -19,7 +19,11 @@
  *    -DIIR2D_CUDA_DEBUG_SYNC, which makes it the default) to synchronise the
  *    stream after every launch, so errors name their kernel.
  *  - Built with --fmad=false: each operation is rounded once, in the
- *    contract's order, so results match refcpu to the last bit.
+ *    contract's order. The passes split rows and columns into segments that
+ *    start their recursion W >= L samples early (contract 3a applied per
+ *    segment; docs/PERFORMANCE.md), so results equal refcpu's within about
+ *    epsilon times the signal and, in practice, to the last bit for nearly
+ *    every sample (integer video: identical codes but for about 1e-6).
  */
 #pragma once
 
@@ -57,11 +61,12 @@ void set_debug_sync(bool enabled);
 /**
  * Bytes of workspace needed by filter_plane_f32/f64 and filter_video_component
  * for a width×height plane with these parameters: two planes of the I/O type
- * (the intermediate between the passes and, for video, the filtered plane
- * before the blend), the per-sequence scratch of the exact initialisation
- * (L values per row/column for filter id 5) and 256 bytes of alignment slack,
- * so any workspace address works. Depends on filter_id, border_init and
- * precision only. Never zero for a non-empty plane; 0 for an empty one.
+ * (the intermediate between the passes and, for video, the forward results
+ * of the column pass), scratch for filter id 5 (about one more plane: the
+ * causal results beyond each segment; L values per row/column in the generic
+ * kernels) and 256 bytes of alignment slack, so any workspace address works.
+ * Depends on filter_id, border_init and precision only (not on sigma). Never
+ * zero for a non-empty plane; 0 for an empty one.
  */
 std::size_t workspace_size(int width, int height, const FilterParams& params);
 

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file fast_launch.cuh
+ * @brief Dispatch of the fast passes (third layer): one job per plane or
+ *        video component, launched as a row pass then a column pass on the
+ *        caller's stream. The launchers are explicitly instantiated per
+ *        precision in fast_f32.cu, fast_mixed.cu and fast_f64.cu (separate
+ *        translation units so that they compile in parallel); dispatch.cu
+ *        fills the jobs.
+ */
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <atomic>
+#include <cstddef>
+
+#include "detail/fast_kernels.cuh"
+#include "iir2d/cuda_filter.h"
+
+namespace iir2d::cuda::detail {
+
+/**
+ * How to split sequences into segments (filled by dispatch.cu from the
+ * tuning knobs): aim at `warps_per_sm` warps per SM, or, when it is 0, at
+ * exactly one wave of the warps the kernel can keep resident (asked of the
+ * CUDA occupancy API), so that no second, mostly idle wave follows.
+ */
+struct SegmentPolicy {
+  int sm_count = 132;
+  int warps_per_sm = 0;    ///< 0: one resident wave
+  int fixed = 0;           ///< > 0: this segment length (tests)
+  double min_over_w = 0.5; ///< shortest segment as a multiple of W
+  int W = 32;              ///< warm-up
+  bool at_least_w = false; ///< F1A1: segments of at least W (scratch bound)
+};
+
+inline int round_up_chunk(long long v) {
+  const long long c = kChunk;
+  return static_cast<int>((v + c - 1) / c * c);
+}
+
+/// Segment length and count along sequences of length n with `lanes` sequences side by side.
+template <typename Store, typename Acc>
+void pick_segments(SegmentLaunch<Store, Acc>& seg, int n, int lanes, int resident_warps_per_sm,
+                   const SegmentPolicy& pol) {
+  int S;
+  if (pol.fixed > 0) {
+    S = round_up_chunk(pol.fixed);
+  } else {
+    const int per_sm = pol.warps_per_sm > 0 ? pol.warps_per_sm : (resident_warps_per_sm > 0 ? resident_warps_per_sm : 8);
+    const long long warps = (static_cast<long long>(lanes) + 31) / 32;
+    const long long target = static_cast<long long>(pol.sm_count) * per_sm;
+    long long want = target / warps;  // whole waves only: never more warps than the target
+    if (want < 1) want = 1;
+    S = round_up_chunk((static_cast<long long>(n) + want - 1) / want);
+    const int shortest = round_up_chunk(static_cast<long long>(pol.min_over_w * pol.W + 0.999));
+    if (S < shortest) S = shortest;
+  }
+  if (S < kChunk) S = kChunk;
+  if (pol.at_least_w && S < pol.W) S = pol.W;
+  constexpr long long kMaxSegs = 65535;  // gridDim.y of the column pass
+  if ((static_cast<long long>(n) + S - 1) / S > kMaxSegs) S = round_up_chunk((static_cast<long long>(n) + kMaxSegs - 1) / kMaxSegs);
+  if (S > round_up_chunk(n)) S = round_up_chunk(n);
+  seg.S = S;
+  seg.nseg = static_cast<int>((static_cast<long long>(n) + S - 1) / S);
+}
+
+/// Resident warps per SM of a kernel (cached per instantiation; 0 if unknown).
+template <typename Kernel>
+int resident_warps(Kernel kernel, int threads, std::size_t smem, std::atomic<int>* cache) {
+  const int known = cache->load(std::memory_order_relaxed);
+  if (known > 0) return known;
+  int blocks = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, threads, smem) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  cache->store(blocks * threads / 32, std::memory_order_relaxed);
+  return blocks * threads / 32;
+}
+
+/// A float plane through both passes.
+template <typename Store, typename Acc>
+struct FastPlaneJob {
+  FastShape shape;
+  const Store* in;
+  std::ptrdiff_t in_pitch;   ///< elements
+  bool in_vec;               ///< in and in_pitch 16-byte aligned
+  Store* out;
+  std::ptrdiff_t out_pitch;  ///< elements
+  Store* mid;                ///< intermediate plane (workspace)
+  std::ptrdiff_t mid_pitch;  ///< elements
+  Store* scratch;            ///< F1A1 forward results beyond each segment (workspace)
+  int width;
+  int height;
+  SegmentLaunch<Store, Acc> rows;  ///< segments along rows (length width); S, nseg set at launch
+  SegmentLaunch<Store, Acc> cols;  ///< segments along columns (length height)
+  SegmentPolicy row_policy, col_policy;
+};
+
+/// A video component through both passes, blend and quantisation fused.
+template <typename Store, typename Acc>
+struct FastVideoJob {
+  FastShape shape;
+  SampleType type;
+  const unsigned char* src;
+  std::ptrdiff_t src_row_stride, src_pixel_stride;  ///< bytes
+  bool src_aligned;
+  bool src_vec;              ///< planar, base and rows 16-byte aligned
+  unsigned char* dst;
+  std::ptrdiff_t dst_row_stride, dst_pixel_stride;  ///< bytes
+  bool dst_aligned;
+  int shift;
+  unsigned mask;
+  Store max_code;
+  double max_code_d;
+  Acc strength, one_minus_strength;
+  Store* mid;                ///< intermediate plane (workspace)
+  Store* aux;                ///< forward results of the column pass (workspace)
+  std::ptrdiff_t mid_pitch;  ///< elements, of mid and aux
+  Store* scratch;
+  int width;
+  int height;
+  SegmentLaunch<Store, Acc> rows;
+  SegmentLaunch<Store, Acc> cols;
+  SegmentPolicy row_policy, col_policy;
+};
+
+/// cudaPeekAtLastError (and the debug sync) after a launch; defined in dispatch.cu.
+Result fast_check_launch(cudaStream_t stream, const char* where);
+
+// ---------------------------------------------------------------------------
+// Launcher bodies (instantiated by the fast_*.cu files only)
+// ---------------------------------------------------------------------------
+
+inline unsigned row_blocks(int height, int nseg) {  // blocks of kRowWarps warps
+  const long long items = static_cast<long long>((height + kChunk - 1) / kChunk) * nseg;
+  return static_cast<unsigned>((items + kRowWarps - 1) / kRowWarps);
+}
+
+template <FastShape SH, typename Store, typename Acc, typename In>
+Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
+                   SegmentLaunch<Store, Acc> seg, const SegmentPolicy& pol, cudaStream_t stream, const char* where) {
+  FastRowParams<Store, Acc, In> p;
+  p.in = in;
+  p.out = mid;
+  p.out_pitch = mid_pitch;
+  p.scratch = scratch;
+  p.width = width;
+  p.height = height;
+  constexpr std::size_t smem = row_smem_bytes<Store, In>();
+  const cudaError_t e = cudaFuncSetAttribute(fast_row_kernel<SH, Store, Acc, In>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    Result r;
+    r.status = Status::CudaError;
+    r.cuda_error = e;
+    r.where = "fast row pass: cudaFuncSetAttribute";
+    return r;
+  }
+  static std::atomic<int> resident{0};
+  pick_segments(seg, width, height, resident_warps(fast_row_kernel<SH, Store, Acc, In>, kRowThreads, smem, &resident), pol);
+  p.items = static_cast<int>(static_cast<long long>((height + kChunk - 1) / kChunk) * seg.nseg);
+  p.seg = seg;
+  fast_row_kernel<SH, Store, Acc, In><<<row_blocks(height, seg.nseg), kRowThreads, smem, stream>>>(p);
+  return fast_check_launch(stream, where);
+}
+
+template <FastShape SH, typename Store, typename Acc, typename Out>
+Result launch_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::ptrdiff_t aux_pitch, Store* scratch,
+                   const Out& out, int width, int height, SegmentLaunch<Store, Acc> seg, const SegmentPolicy& pol,
+                   cudaStream_t stream, const char* where) {
+  FastColParams<Store, Acc, Out> p;
+  p.in = mid;
+  p.in_pitch = mid_pitch;
+  p.aux = aux;
+  p.aux_pitch = aux_pitch;
+  p.scratch = scratch;
+  p.out = out;
+  p.width = width;
+  p.height = height;
+  constexpr std::size_t smem = col_smem_bytes<Store>();
+  const cudaError_t e = cudaFuncSetAttribute(fast_col_kernel<SH, Store, Acc, Out>,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    Result r;
+    r.status = Status::CudaError;
+    r.cuda_error = e;
+    r.where = "fast column pass: cudaFuncSetAttribute";
+    return r;
+  }
+  static std::atomic<int> resident{0};
+  pick_segments(seg, height, width, resident_warps(fast_col_kernel<SH, Store, Acc, Out>, kColThreads, smem, &resident), pol);
+  p.seg = seg;
+  const dim3 grid(static_cast<unsigned>((width + kColThreads - 1) / kColThreads), static_cast<unsigned>(seg.nseg), 1);
+  fast_col_kernel<SH, Store, Acc, Out><<<grid, kColThreads, smem, stream>>>(p);
+  return fast_check_launch(stream, where);
+}
+
+template <FastShape SH, typename Store, typename Acc>
+Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
+  const PlaneIn<Store> in{j.in, j.in_pitch, j.in_vec};
+  Result r = launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows, j.row_policy,
+                                         stream, "fast row pass launch");
+  if (!r) return r;
+  const PlaneOut<Store, Acc> out{j.out, j.out_pitch};
+  return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.out, j.out_pitch, j.scratch, out, j.width, j.height,
+                                     j.cols, j.col_policy, stream, "fast column pass launch");
+}
+
+template <FastShape SH, typename Store, typename Acc>
+Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stream) {
+  CodeSamples<Store> src;
+  src.base = j.src;
+  src.row_stride = j.src_row_stride;
+  src.pixel_stride = j.src_pixel_stride;
+  src.type = j.type;
+  src.shift = j.shift;
+  src.mask = j.mask;
+  src.max_code = j.max_code;
+  src.aligned = j.src_aligned;
+  src.lut = nullptr;
+  src.use_lut = false;
+  CodeIn<Store> in;
+  static_cast<CodeSamples<Store>&>(in) = src;
+  in.vec = j.src_vec;
+  Result r = launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows, j.row_policy,
+                                         stream, "fast video row pass launch");
+  if (!r) return r;
+  CodeOut<Store, Acc> out;
+  out.src = src;
+  out.dst = j.dst;
+  out.dst_row_stride = j.dst_row_stride;
+  out.dst_pixel_stride = j.dst_pixel_stride;
+  out.dst_aligned = j.dst_aligned;
+  out.max_code_d = j.max_code_d;
+  out.strength = j.strength;
+  out.one_minus_strength = j.one_minus_strength;
+  return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.aux, j.mid_pitch, j.scratch, out, j.width, j.height,
+                                     j.cols, j.col_policy, stream, "fast video column pass launch");
+}
+
+template <typename Store, typename Acc>
+Result run_fast_plane_impl(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
+  switch (j.shape) {
+    case FastShape::F1: return run_fast_plane_shape<FastShape::F1, Store, Acc>(j, stream);
+    case FastShape::F1F1: return run_fast_plane_shape<FastShape::F1F1, Store, Acc>(j, stream);
+    case FastShape::F2: return run_fast_plane_shape<FastShape::F2, Store, Acc>(j, stream);
+    case FastShape::F2F2: return run_fast_plane_shape<FastShape::F2F2, Store, Acc>(j, stream);
+    case FastShape::F1A1: return run_fast_plane_shape<FastShape::F1A1, Store, Acc>(j, stream);
+    case FastShape::Deriche: return run_fast_plane_shape<FastShape::Deriche, Store, Acc>(j, stream);
+    case FastShape::None: break;
+  }
+  Result r;
+  r.status = Status::InvalidArgument;
+  r.where = "no fast path for this program";
+  return r;
+}
+
+template <typename Store, typename Acc>
+Result run_fast_video_impl(const FastVideoJob<Store, Acc>& j, cudaStream_t stream) {
+  switch (j.shape) {
+    case FastShape::F1: return run_fast_video_shape<FastShape::F1, Store, Acc>(j, stream);
+    case FastShape::F1F1: return run_fast_video_shape<FastShape::F1F1, Store, Acc>(j, stream);
+    case FastShape::F2: return run_fast_video_shape<FastShape::F2, Store, Acc>(j, stream);
+    case FastShape::F2F2: return run_fast_video_shape<FastShape::F2F2, Store, Acc>(j, stream);
+    case FastShape::F1A1: return run_fast_video_shape<FastShape::F1A1, Store, Acc>(j, stream);
+    case FastShape::Deriche: return run_fast_video_shape<FastShape::Deriche, Store, Acc>(j, stream);
+    case FastShape::None: break;
+  }
+  Result r;
+  r.status = Status::InvalidArgument;
+  r.where = "no fast path for this program";
+  return r;
+}
+
+/// Both passes of a plane job (Result of the first failing launch).
+template <typename Store, typename Acc>
+Result run_fast_plane(const FastPlaneJob<Store, Acc>& job, cudaStream_t stream) {
+  return run_fast_plane_impl<Store, Acc>(job, stream);
+}
+
+/// Both passes of a video job.
+template <typename Store, typename Acc>
+Result run_fast_video(const FastVideoJob<Store, Acc>& job, cudaStream_t stream) {
+  return run_fast_video_impl<Store, Acc>(job, stream);
+}
+
+// Instantiated once each, in fast_f32.cu, fast_mixed.cu and fast_f64.cu.
+extern template Result run_fast_plane<float, float>(const FastPlaneJob<float, float>&, cudaStream_t);
+extern template Result run_fast_plane<float, double>(const FastPlaneJob<float, double>&, cudaStream_t);
+extern template Result run_fast_plane<double, double>(const FastPlaneJob<double, double>&, cudaStream_t);
+extern template Result run_fast_video<float, float>(const FastVideoJob<float, float>&, cudaStream_t);
+extern template Result run_fast_video<float, double>(const FastVideoJob<float, double>&, cudaStream_t);
+extern template Result run_fast_video<double, double>(const FastVideoJob<double, double>&, cudaStream_t);
+
+}  // namespace iir2d::cuda::detail

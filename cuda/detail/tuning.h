@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file tuning.h
+ * @brief Internal knobs of the dispatch layer, for the benchmark and the
+ *        tests (not part of the public API; the defaults are what the
+ *        element runs). Process-wide; set them only while no filtering runs.
+ */
+#pragma once
+
+namespace iir2d::cuda::detail {
+
+struct Tuning {
+  /// Warps per SM that the segment count of the row pass aims at; 0: one
+  /// wave of what the kernel keeps resident (CUDA occupancy API).
+  int row_warps_per_sm = 0;
+  /// The same for the column pass.
+  int col_warps_per_sm = 0;
+  /// The same for F1A1 programs (id 5), whose segments carry scratch and
+  /// two warm-ups each, so that fewer, longer segments pay.
+  int f1a1_warps_per_sm = 8;
+  /// Shortest segment, as a multiple of the warm-up W (0: 32 samples).
+  double min_segment_over_warmup = 0.5;
+  /// Row pass: L2 prefetch bursts of this many bytes per row (0: off), this far ahead.
+  int l2_span = 0;
+  int l2_ahead = 1024;
+  /// If > 0, the segment length of every row / column pass (rounded up to
+  /// 32; F1A1 programs still take at least W). For tests of the edges.
+  int fixed_row_segment = 0;
+  int fixed_col_segment = 0;
+  /// Run the correctness-first kernels of issue 2 (one thread per
+  /// sequence) instead of the fast passes: the benchmark's baseline.
+  bool generic_only = false;
+};
+
+/// Current knobs (a copy).
+Tuning tuning();
+
+/// Replaces the knobs.
+void set_tuning(const Tuning& t);
+
+}  // namespace iir2d::cuda::detail
