@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Run ON THE GPU MACHINE from the repository root, with .device/pkg carried
-# (see prepare.sh). Runs the GPU test suites, the element in CUDA pipelines
+# Run ON THE GPU MACHINE from the repository root, with .device/pkg.tar.xz
+# (or .device/pkg) carried (see prepare.sh). Runs the GPU test suites, the element in CUDA pipelines
 # and the demo clip through NVDEC, writing logs under $OUT (or /tmp/out).
 # Args: a list of steps (default: all): tests element pipelines clip bench
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pkg=$root/.device/pkg
 out=${OUT:-/tmp/out}; mkdir -p "$out"
+# Carried packed (prepare.sh): unpack once.
+if [ ! -d "$pkg" ] && [ -f "$pkg.tar.xz" ]; then tar -C "$root/.device" -xJf "$pkg.tar.xz"; fi
 # shellcheck disable=SC1091
 source "$pkg/rt/env.sh"
 export GST_PLUGIN_PATH=$pkg/plugin

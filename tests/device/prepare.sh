@@ -2,8 +2,10 @@
 # Run HERE (no GPU needed): builds an sm_90-only tree and gathers everything a
 # GPU check needs into <repo>/.device/pkg (ignored by git): Debian's GStreamer
 # runtime (shared/tools/gst-device-bundle.sh), the plugin, the test binaries,
-# the benchmark and the demo clip. Then, with the device tool:
-#   run(command="tests/device/gpu-checks.sh", carry=[".device/pkg"])
+# the benchmark and the demo clip, and packs it as <repo>/.device/pkg.tar.xz
+# (the CUDA binaries carry several MB of device code each; packed, the whole
+# set fits the device tool's 64 MiB carry limit). Then, with the device tool:
+#   run(command="tests/device/gpu-checks.sh", carry=[".device/pkg.tar.xz"])
 # Env: BUILD_DIR (default <repo>/build-device), CUDA_ARCHS (default 90).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,4 +22,5 @@ done
 cp "$("$root/pipelines/fetch-clip.sh")" "$pkg/media/"
 PLUGINS="${EXTRA_PLUGINS:-}" bash "$bundle" "$pkg/rt" "$pkg/plugin/libgstiir2d.so" "$pkg"/bin/* >/dev/null
 strip --strip-unneeded "$pkg"/bin/* "$pkg"/plugin/*.so 2>/dev/null || true
-du -sh "$pkg"
+tar -C "$root/.device" -cJf "$root/.device/pkg.tar.xz" pkg
+du -sh "$pkg" "$root/.device/pkg.tar.xz"
