@@ -116,6 +116,34 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
   return Result{};
 }
 
+/**
+ * Whether the fast passes take the scan row pass (detail/scan_row.cuh) for
+ * this program, else the tiled row pass. Measured on the H200 at 4K
+ * (docs/PERFORMANCE.md): the scan wins for every first-order shape (ids 1,
+ * 2, 5, 7); for biquads (ids 3, 8) except on float32 planes at f32, where
+ * the two tie; for the two-biquad cascade (id 4) and the Deriche pair (id 6)
+ * only for video at f64, the tiled pass is faster elsewhere (their 2x2
+ * scans cost more than the warm-ups they save).
+ */
+bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const detail::Tuning& t) {
+  if (!t.row_scan) return false;
+  if (t.scan_shapes >= 0) return ((static_cast<unsigned>(t.scan_shapes) >> static_cast<unsigned>(plan.fast)) & 1u) != 0;
+  switch (plan.fast) {
+    case FastShape::F1:
+    case FastShape::F1F1:
+    case FastShape::F1A1:
+      return true;
+    case FastShape::F2:
+      return video || params.precision != Precision::F32;
+    case FastShape::F2F2:
+    case FastShape::Deriche:
+      return video && params.precision == Precision::F64;
+    case FastShape::None:
+      break;
+  }
+  return false;
+}
+
 /// Whether this call takes the fast passes.
 bool use_fast(const Plan& plan, const FilterParams& params) {
   return detail::fast_supported(plan.fast, params.border_init, params.border) && !detail::tuning().generic_only;
@@ -344,6 +372,7 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
     job.rows = segment_launch<Store, Acc>(plan, params);
     job.cols = job.rows;
     plan_segments(job.row_policy, job.col_policy, plan);
+    job.row_scan = scan_rows(plan, params, false, detail::tuning());
     return detail::run_fast_plane<Store, Acc>(job, stream);
   }
 
@@ -435,6 +464,10 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     job.rows = segment_launch<Store, Acc>(plan, params);
     job.cols = job.rows;
     plan_segments(job.row_policy, job.col_policy, plan);
+    {
+      const detail::Tuning t = detail::tuning();
+      job.row_scan = scan_rows(plan, params, true, t) && (params.precision != Precision::F32 || in.depth <= t.scan_f32_max_depth);
+    }
     return detail::run_fast_video<Store, Acc>(job, stream);
   }
 

@@ -13,9 +13,11 @@
 #include <cuda_runtime_api.h>
 
 #include <atomic>
+#include <type_traits>
 #include <cstddef>
 
 #include "detail/fast_kernels.cuh"
+#include "detail/scan_row.cuh"
 #include "iir2d/cuda_filter.h"
 
 namespace iir2d::cuda::detail {
@@ -97,6 +99,7 @@ struct FastPlaneJob {
   SegmentLaunch<Store, Acc> rows;  ///< segments along rows (length width); S, nseg set at launch
   SegmentLaunch<Store, Acc> cols;  ///< segments along columns (length height)
   SegmentPolicy row_policy, col_policy;
+  bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
 };
 
 /// A video component through both passes, blend and quantisation fused.
@@ -125,6 +128,7 @@ struct FastVideoJob {
   SegmentLaunch<Store, Acc> rows;
   SegmentLaunch<Store, Acc> cols;
   SegmentPolicy row_policy, col_policy;
+  bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
 };
 
 /// cudaPeekAtLastError (and the debug sync) after a launch; defined in dispatch.cu.
@@ -139,6 +143,59 @@ inline unsigned row_blocks(int height, int nseg) {  // blocks of kRowWarps warps
   return static_cast<unsigned>((items + kRowWarps - 1) / kRowWarps);
 }
 
+/**
+ * Static plus dynamic shared memory above 48 KB needs a function attribute
+ * (both passes' rings come close to or above it). It is set once per kernel
+ * and device (bit per device in `done`), not on every call; a launch that
+ * still fails (e.g. another CUDA context on the same device, whose function
+ * handle has not seen the attribute) sets it again and relaunches once.
+ */
+template <typename Kernel>
+cudaError_t ensure_smem_attribute(Kernel kernel, std::size_t smem, std::atomic<unsigned long long>* done) {
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) {
+    (void)cudaGetLastError();
+    dev = -1;
+  }
+  const unsigned long long bit = dev >= 0 && dev < 64 ? 1ull << dev : 0ull;
+  if (bit != 0 && (done->load(std::memory_order_relaxed) & bit) != 0) return cudaSuccess;
+  const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return e;
+  }
+  if (bit != 0) done->fetch_or(bit, std::memory_order_relaxed);
+  return cudaSuccess;
+}
+
+inline Result attribute_error(cudaError_t e, const char* where) {
+  Result r;
+  r.status = Status::CudaError;
+  r.cuda_error = e;
+  r.where = where;
+  return r;
+}
+
+/// Launches kernel<<<grid, threads, smem>>>(params) with the attribute above; one retry as described.
+template <typename Kernel, typename Params>
+Result launch_with_smem(Kernel kernel, dim3 grid, int threads, std::size_t smem, const Params& params,
+                        std::atomic<unsigned long long>* done, cudaStream_t stream, const char* attr_where,
+                        const char* where) {
+  cudaError_t e = ensure_smem_attribute(kernel, smem, done);
+  if (e != cudaSuccess) return attribute_error(e, attr_where);
+  kernel<<<grid, threads, smem, stream>>>(params);
+  if (cudaPeekAtLastError() != cudaSuccess) {
+    (void)cudaGetLastError();
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();
+      return attribute_error(e, attr_where);
+    }
+    kernel<<<grid, threads, smem, stream>>>(params);
+  }
+  return fast_check_launch(stream, where);
+}
+
 template <FastShape SH, typename Store, typename Acc, typename In>
 Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
                    SegmentLaunch<Store, Acc> seg, const SegmentPolicy& pol, cudaStream_t stream, const char* where) {
@@ -150,22 +207,91 @@ Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* sc
   p.width = width;
   p.height = height;
   constexpr std::size_t smem = row_smem_bytes<Store, In>();
-  const cudaError_t e = cudaFuncSetAttribute(fast_row_kernel<SH, Store, Acc, In>,
-                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    Result r;
-    r.status = Status::CudaError;
-    r.cuda_error = e;
-    r.where = "fast row pass: cudaFuncSetAttribute";
-    return r;
-  }
   static std::atomic<int> resident{0};
+  static std::atomic<unsigned long long> attr_done{0};
+  const cudaError_t e = ensure_smem_attribute(fast_row_kernel<SH, Store, Acc, In>, smem, &attr_done);
+  if (e != cudaSuccess) return attribute_error(e, "fast row pass: cudaFuncSetAttribute");
   pick_segments(seg, width, height, resident_warps(fast_row_kernel<SH, Store, Acc, In>, kRowThreads, smem, &resident), pol);
   p.items = static_cast<int>(static_cast<long long>((height + kChunk - 1) / kChunk) * seg.nseg);
   p.seg = seg;
-  fast_row_kernel<SH, Store, Acc, In><<<row_blocks(height, seg.nseg), kRowThreads, smem, stream>>>(p);
+  return launch_with_smem(fast_row_kernel<SH, Store, Acc, In>, dim3(row_blocks(height, seg.nseg)), kRowThreads, smem, p,
+                          &attr_done, stream, "fast row pass: cudaFuncSetAttribute", where);
+}
+
+/// A^(P·2^k), k = 0..4, of the feedback a1 (first order) or [[a1, a2], [1, 0]], in the carry type.
+template <typename C>
+void scan_powers(ScanPowers<C>& pw, int P, double a1, double a2, bool second_order) {
+  const double m[4] = {a1, second_order ? a2 : 0.0, second_order ? 1.0 : 0.0, 0.0};
+  auto mul = [](const double (&x)[4], const double (&y)[4], double (&z)[4]) {
+    z[0] = x[0] * y[0] + x[1] * y[2];
+    z[1] = x[0] * y[1] + x[1] * y[3];
+    z[2] = x[2] * y[0] + x[3] * y[2];
+    z[3] = x[2] * y[1] + x[3] * y[3];
+  };
+  double q[5][4];
+  double pk[4] = {1.0, 0.0, 0.0, 1.0};
+  for (int i = 0; i < P; ++i) {
+    double t[4];
+    mul(pk, m, t);
+    for (int j = 0; j < 4; ++j) pk[j] = t[j];
+  }
+  for (int j = 0; j < 4; ++j) q[0][j] = pk[j];
+  for (int k = 1; k < 5; ++k) mul(q[k - 1], q[k - 1], q[k]);
+  for (int k = 0; k < 5; ++k)
+    for (int j = 0; j < 4; ++j) pw.q[k][j] = static_cast<C>(q[k][j]);
+}
+
+/// The scan row pass (scan_row.cuh) in configuration Cfg: one warp per row.
+template <FastShape SH, class Cfg, typename Store, typename Acc, typename In>
+Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
+                            const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream, const char* where) {
+  using C = typename Cfg::C;
+  ScanRowParams<Store, Acc, In, C> p;
+  p.in = in;
+  p.out = mid;
+  p.out_pitch = mid_pitch;
+  p.scratch = scratch;
+  p.scratch_len = seg.W;  // F1A1: W >= L values per row
+  p.width = width;
+  p.height = height;
+  p.coef = seg.coef;
+  p.border = seg.border;
+  p.constant = seg.constant;
+  p.exact = seg.exact;
+  p.L = seg.L;
+  const auto& s0 = seg.coef.sec[0];
+  const auto& s1 = seg.coef.sec[1];
+  constexpr bool k2 = SH == FastShape::F2 || SH == FastShape::F2F2 || SH == FastShape::Deriche;
+  scan_powers(p.pw[0], Cfg::P, static_cast<double>(s0.fb1), static_cast<double>(s0.fb2), k2);
+  if constexpr (SH == FastShape::F1F1 || SH == FastShape::F1A1 || SH == FastShape::F2F2)
+    scan_powers(p.pw[1], Cfg::P, static_cast<double>(s1.fb1), static_cast<double>(s1.fb2), SH == FastShape::F2F2);
+  else
+    p.pw[1] = p.pw[0];
+  const auto blocks = static_cast<unsigned>((static_cast<long long>(height) + kScanWarps - 1) / kScanWarps);
+  scan_row_kernel<SH, Cfg, Store, Acc, In><<<blocks, kScanThreads, 0, stream>>>(p);
   return fast_check_launch(stream, where);
+}
+
+/**
+ * Configuration per shape and precision, as measured on the H200 at 4K
+ * (docs/PERFORMANCE.md, "What was tried"): 8 samples per lane and 2 chunks
+ * ahead; f32 scans in float (its accumulator type), mixed and f64 in
+ * float64; f64 first-order shapes keep 4 samples per lane and 4 chunks ahead
+ * (their float64 lane runs are the longer chain there).
+ */
+template <FastShape SH, typename Store, typename Acc>
+struct ScanConfigFor {
+  static constexpr bool kFirstOrder = SH == FastShape::F1 || SH == FastShape::F1F1 || SH == FastShape::F1A1;
+  using type = std::conditional_t<std::is_same_v<Acc, float>, ScanCfg<8, 2, float>,
+                                  std::conditional_t<std::is_same_v<Store, double> && kFirstOrder,
+                                                     ScanCfg<4, 4, double>, ScanCfg<8, 2, double>>>;
+};
+
+template <FastShape SH, typename Store, typename Acc, typename In>
+Result launch_scan_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
+                        const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream, const char* where) {
+  return launch_scan_rows_cfg<SH, typename ScanConfigFor<SH, Store, Acc>::type>(in, mid, mid_pitch, scratch, width,
+                                                                               height, seg, stream, where);
 }
 
 template <FastShape SH, typename Store, typename Acc, typename Out>
@@ -182,29 +308,24 @@ Result launch_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::
   p.width = width;
   p.height = height;
   constexpr std::size_t smem = col_smem_bytes<Store>();
-  const cudaError_t e = cudaFuncSetAttribute(fast_col_kernel<SH, Store, Acc, Out>,
-                                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    Result r;
-    r.status = Status::CudaError;
-    r.cuda_error = e;
-    r.where = "fast column pass: cudaFuncSetAttribute";
-    return r;
-  }
   static std::atomic<int> resident{0};
+  static std::atomic<unsigned long long> attr_done{0};
+  const cudaError_t e = ensure_smem_attribute(fast_col_kernel<SH, Store, Acc, Out>, smem, &attr_done);
+  if (e != cudaSuccess) return attribute_error(e, "fast column pass: cudaFuncSetAttribute");
   pick_segments(seg, height, width, resident_warps(fast_col_kernel<SH, Store, Acc, Out>, kColThreads, smem, &resident), pol);
   p.seg = seg;
   const dim3 grid(static_cast<unsigned>((width + kColThreads - 1) / kColThreads), static_cast<unsigned>(seg.nseg), 1);
-  fast_col_kernel<SH, Store, Acc, Out><<<grid, kColThreads, smem, stream>>>(p);
-  return fast_check_launch(stream, where);
+  return launch_with_smem(fast_col_kernel<SH, Store, Acc, Out>, grid, kColThreads, smem, p, &attr_done, stream,
+                          "fast column pass: cudaFuncSetAttribute", where);
 }
 
 template <FastShape SH, typename Store, typename Acc>
 Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
   const PlaneIn<Store> in{j.in, j.in_pitch, j.in_vec};
-  Result r = launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows, j.row_policy,
-                                         stream, "fast row pass launch");
+  Result r = j.row_scan ? launch_scan_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                                           stream, "scan row pass launch")
+                        : launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                                      j.row_policy, stream, "fast row pass launch");
   if (!r) return r;
   const PlaneOut<Store, Acc> out{j.out, j.out_pitch};
   return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.out, j.out_pitch, j.scratch, out, j.width, j.height,
@@ -227,8 +348,10 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   CodeIn<Store> in;
   static_cast<CodeSamples<Store>&>(in) = src;
   in.vec = j.src_vec;
-  Result r = launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows, j.row_policy,
-                                         stream, "fast video row pass launch");
+  Result r = j.row_scan ? launch_scan_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                                           stream, "scan video row pass launch")
+                        : launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                                      j.row_policy, stream, "fast video row pass launch");
   if (!r) return r;
   CodeOut<Store, Acc> out;
   out.src = src;

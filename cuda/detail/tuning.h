@@ -27,6 +27,18 @@ struct Tuning {
   /// 32; F1A1 programs still take at least W). For tests of the edges.
   int fixed_row_segment = 0;
   int fixed_col_segment = 0;
+  /// Rows by the scan row pass (scan_row.cuh) where it keeps the contract;
+  /// false: always the tiled row pass with segments and warm-ups.
+  bool row_scan = true;
+  /// Shapes (bit FastShape) that take the scan row pass when row_scan is on;
+  /// -1: the measured choice per shape, precision and plane type
+  /// (dispatch.cu, scan_rows(); docs/PERFORMANCE.md).
+  int scan_shapes = -1;
+  /// At f32 precision, video components deeper than this take the tiled
+  /// (order-exact) row pass: the scan's float32 rounding differs from refcpu
+  /// by an ulp or so, which round(o * 65535) turns into code differences for
+  /// about 1 % of 16-bit samples (section 6 allows 0.1 %).
+  int scan_f32_max_depth = 10;
   /// Run the correctness-first kernels of issue 2 (one thread per
   /// sequence) instead of the fast passes: the benchmark's baseline.
   bool generic_only = false;

@@ -19,11 +19,15 @@
  *    -DIIR2D_CUDA_DEBUG_SYNC, which makes it the default) to synchronise the
  *    stream after every launch, so errors name their kernel.
  *  - Built with --fmad=false: each operation is rounded once, in the
- *    contract's order. The passes split rows and columns into segments that
- *    start their recursion W >= L samples early (contract 3a applied per
- *    segment; docs/PERFORMANCE.md), so results equal refcpu's within about
- *    epsilon times the signal and, in practice, to the last bit for nearly
- *    every sample (integer video: identical codes but for about 1e-6).
+ *    contract's order. Columns (and the rows of some programs) are split
+ *    into segments that start their recursion W >= L samples early
+ *    (contract 3a applied per segment); most rows are filtered by one warp
+ *    per row with a warp-wide scan of the recursion state (the state is
+ *    exact in real arithmetic, its float32 rounding is not refcpu's order).
+ *    docs/PERFORMANCE.md has the dispatch. Results equal refcpu's within
+ *    the contract's tolerances (float32: a few ulp; mixed and f64: to
+ *    float64 rounding); integer video: identical codes but for about 1e-6
+ *    of samples, 16-bit components at f32 take the order-exact path.
  */
 #pragma once
 
