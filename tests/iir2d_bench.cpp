@@ -101,6 +101,7 @@ struct Options {
   bool kernels = true;
   bool element = true;
   bool baseline = false;  // also time the correctness-first kernels (4K f32 and u8)
+  bool compare = false;   // also time the tiled row pass and CUDA-graph replays (4K f32 and u8, f32)
   std::vector<Size> sizes{std::begin(kAllSizes), std::end(kAllSizes)};
   std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8};
   std::vector<PlaneType> types{PlaneType::U8, PlaneType::U16, PlaneType::F32, PlaneType::F64};
@@ -121,11 +122,15 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 void usage() {
   std::printf(
-      "usage: iir2d_bench [--csv FILE] [--runs N] [--mode all|kernel|element] [--baseline]\n"
+      "usage: iir2d_bench [--csv FILE] [--runs N] [--mode all|kernel|element] [--baseline] [--compare]\n"
       "                   [--sizes 1080p,4K,8K] [--ids 1,...,8] [--types u8,u16,f32,f64]\n"
       "                   [--init exact|iir2d] [--border clamp|mirror|wrap|constant] [--frames N]\n"
       "                   [--row-warps N] [--col-warps N] [--f1a1-warps N] [--min-seg X] [--seg-rows N]\n"
-      "                   [--seg-cols N] [--l2-span BYTES] [--l2-ahead BYTES]\n");
+      "                   [--seg-cols N] [--l2-span BYTES] [--l2-ahead BYTES] [--no-scan]\n"
+      "                   [--scan-shapes MASK (bit k: FastShape k takes the scan row pass; -1: measured table)]\n"
+      "  --compare: at 4K (f32 planes and u8, precision f32) also time path 'tiles' (the tiled\n"
+      "  row pass of segments with warm-ups instead of the scan row pass) and 'graph' (the\n"
+      "  default path captured once per buffer set in a CUDA graph and replayed).\n");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -142,6 +147,9 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--runs") o.runs = std::max(1, std::atoi(next().c_str()));
     else if (a == "--frames") o.element_frames = std::max(1, std::atoi(next().c_str()));
     else if (a == "--baseline") o.baseline = true;
+    else if (a == "--compare") o.compare = true;
+    else if (a == "--no-scan") o.tuning.row_scan = false;
+    else if (a == "--scan-shapes") o.tuning.scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));
     else if (a == "--mode") {
       const std::string m = next();
       o.kernels = m == "all" || m == "kernel";
@@ -264,7 +272,7 @@ struct Row {
   PlaneType type;
   Precision precision;
   int id;
-  std::string path;  // fast or generic
+  std::string path;  // fast, generic, tiles or graph
   double ms, p10, p90, copy_ms;
 };
 
@@ -372,11 +380,17 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
           p.border_init = o.init;
           p.precision = prec;
           std::vector<const char*> paths{"fast"};
-          if (o.baseline && z.w == 3840 && (t == PlaneType::F32 || t == PlaneType::U8) && prec == Precision::F32)
-            paths.push_back("generic");
+          const bool at4k = z.w == 3840 && (t == PlaneType::F32 || t == PlaneType::U8) && prec == Precision::F32;
+          if (o.baseline && at4k) paths.push_back("generic");
+          if (o.compare && at4k) {
+            paths.push_back("tiles");
+            paths.push_back("graph");
+          }
           for (const char* path : paths) {
             iir2d::cuda::detail::Tuning tun = o.tuning;
             tun.generic_only = std::string(path) == "generic";
+            if (std::string(path) == "tiles") tun.row_scan = false;
+            const bool graph = std::string(path) == "graph";
             iir2d::cuda::detail::set_tuning(tun);
             const int runs = tun.generic_only ? std::min(o.runs, 10) : o.runs;
             // Copy of the same bytes (the faster of a 1-D and a 2-D copy), then
@@ -391,13 +405,35 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
                                            static_cast<std::size_t>(z.h), cudaMemcpyDeviceToDevice, s));
             });
             const auto& copy = percentile(copy1, 0.5) <= percentile(copy2, 0.5) ? copy1 : copy2;
-            const auto ms = time_calls(s, tun.generic_only ? 1 : o.warmup, runs, [&](int i) {
-              const cu::Result r = filter_once(b, i % nsets, t, z.w, z.h, p, s);
+            auto once = [&](int set) {
+              const cu::Result r = filter_once(b, set, t, z.w, z.h, p, s);
               if (!r.ok()) {
                 std::fprintf(stderr, "filter failed: %s\n", r.message().c_str());
                 std::exit(1);
               }
+            };
+            std::vector<cudaGraphExec_t> execs;
+            if (graph) {
+              once(0);  // first-call work (attributes, occupancy) outside the capture
+              CHECK_CUDA(cudaStreamSynchronize(s));
+              for (int k = 0; k < nsets; ++k) {
+                cudaGraph_t g = nullptr;
+                CHECK_CUDA(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+                once(k);
+                CHECK_CUDA(cudaStreamEndCapture(s, &g));
+                cudaGraphExec_t ge = nullptr;
+                CHECK_CUDA(cudaGraphInstantiate(&ge, g, 0));
+                CHECK_CUDA(cudaGraphDestroy(g));
+                execs.push_back(ge);
+              }
+            }
+            const auto ms = time_calls(s, tun.generic_only ? 1 : o.warmup, runs, [&](int i) {
+              if (graph)
+                CHECK_CUDA(cudaGraphLaunch(execs[static_cast<std::size_t>(i % nsets)], s));
+              else
+                once(i % nsets);
             });
+            for (cudaGraphExec_t ge : execs) cudaGraphExecDestroy(ge);
             Row row{z.name, z.w, z.h, t, prec, id, path, percentile(ms, 0.5), percentile(ms, 0.1),
                     percentile(ms, 0.9), percentile(copy, 0.5)};
             rows.push_back(row);
