@@ -13,6 +13,10 @@
 # Args: steps (default: tests bench sweep ncu sanitize).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The packed package of prepare.sh (.device/pkg.tar.xz carried): unpack once.
+if [ -z "${PKG:-}" ] && [ ! -d "$root/.device/pkg" ] && [ -f "$root/.device/pkg.tar.xz" ]; then
+  tar -C "$root/.device" -xJf "$root/.device/pkg.tar.xz"
+fi
 P=$(cd "${PKG:-$root/.device/pkg}" && pwd)
 out=${OUT:-/tmp/out}; mkdir -p "$out"
 # shellcheck disable=SC1091
@@ -27,7 +31,7 @@ tests)
   S+=("tests rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/test_cuda.log" | tr '\n' ' ')")
   S+=("$(grep -E 'summary' "$out/test_cuda.log")") ;;
 bench)
-  timeout 240 "$P/bin/iir2d_bench" --csv "$out/bench.csv" --baseline ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1
+  timeout 240 "$P/bin/iir2d_bench" --csv "$out/bench.csv" --baseline --compare ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1
   S+=("bench rc=$?") ;;
 sweep)
   for a in "" "--row-warps 24 --col-warps 24" "--min-seg 1.0" "--l2-span 512"; do
@@ -39,11 +43,11 @@ ncu)
   M=gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_bytes.sum,sm__warps_active.avg.pct_of_peak_sustained_active,sm__throughput.avg.pct_of_peak_sustained_elapsed,smsp__inst_executed.sum,launch__registers_per_thread
   for c in "f32 1" "f32 2" "f32 4" "f32 5" "f32 6" "u8 1" "u8 6" "f64 1" "f64 6"; do set -- $c
     # The benchmark's warm-up makes 5 calls (10 launches): profile the row and column pass of the next.
-    timeout 40 ncu --clock-control none --metrics $M --kernel-name regex:fast_ --launch-skip 10 --launch-count 2 --csv \
+    timeout 40 ncu --clock-control none --metrics $M --kernel-name regex:'fast_|scan_' --launch-skip 10 --launch-count 2 --csv \
       "$P/bin/iir2d_bench" --mode kernel --sizes 4K --types "$1" --ids "$2" --runs 1 >"$out/ncu_$1_$2.csv" 2>/dev/null
   done; cat "$out"/ncu_*.csv >"$out/ncu.csv"; rm -f "$out"/ncu_*.csv; S+=("ncu: $(wc -l <"$out/ncu.csv") lines") ;;
 sanitize)
-  F='*FastSegments.ShortSegments*id5_mirror_exact_f32*:*FastSegments.ShortSegments*id6_wrap_iir2d_f64*:*FastSegments.ShortSegments*id4_constant_exact_mixed*:*VideoVsRef*id6_mirror_exact_f32_s05_nv12uv*:*VideoAligned*id2_mirror_iir2d_f32_u16*'
+  F='*ScanRows.RowLengthsAroundChunks/id6_mirror_iir2d_f32:*ScanRows.RowLengthsAroundChunks/id5_constant_exact_f64:*ScanRows.RowLengthsAroundChunks/id2_wrap_iir2d_mixed:*VideoAligned*id1_mirror_exact_f32_u8:*FastSegments.ShortSegments*id5_mirror_exact_f32*:*FastSegments.ShortSegments*id6_wrap_iir2d_f64*:*FastSegments.ShortSegments*id4_constant_exact_mixed*:*VideoVsRef*id6_mirror_exact_f32_s05_nv12uv*:*VideoAligned*id2_mirror_iir2d_f32_u16*'
   for tool in memcheck racecheck; do
     timeout 150 compute-sanitizer --tool $tool "$P/bin/test_cuda_vs_refcpu" --gtest_brief=1 --gtest_filter="$F" >"$out/$tool.log" 2>&1
     S+=("$tool rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/$tool.log" | head -1)")
