@@ -123,7 +123,8 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
  * 2, 5, 7); for biquads (ids 3, 8) except on float32 planes at f32, where
  * the two tie; for the two-biquad cascade (id 4) and the Deriche pair (id 6)
  * only for video at f64, the tiled pass is faster elsewhere (their 2x2
- * scans cost more than the warm-ups they save).
+ * scans cost more than the warm-ups they save). fast_launch.cuh builds the
+ * scan row pass for exactly these combinations (kScanBuilt).
  */
 bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const detail::Tuning& t) {
   if (!t.row_scan) return false;

@@ -287,11 +287,36 @@ struct ScanConfigFor {
                                                      ScanCfg<4, 4, double>, ScanCfg<8, 2, double>>>;
 };
 
+/**
+ * Whether the scan row pass is built for this shape, precision and input:
+ * only where dispatch.cu's table (scan_rows()) can choose it, which saves a
+ * quarter of its kernels' build time. Elsewhere a request for it (the
+ * Tuning::scan_shapes experiments) takes the tiled row pass.
+ */
+template <FastShape SH, typename Store, typename Acc, typename In>
+inline constexpr bool kScanBuilt =
+    (SH == FastShape::F2F2 || SH == FastShape::Deriche) ? (In::kCodes && std::is_same_v<Store, double>)
+    : SH == FastShape::F2                                ? !(std::is_same_v<Acc, float> && !In::kCodes)
+                                                         : true;
+
 template <FastShape SH, typename Store, typename Acc, typename In>
 Result launch_scan_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
                         const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream, const char* where) {
   return launch_scan_rows_cfg<SH, typename ScanConfigFor<SH, Store, Acc>::type>(in, mid, mid_pitch, scratch, width,
                                                                                height, seg, stream, where);
+}
+
+/// The row pass of a job: the scan row pass where chosen and built, else the tiled one.
+template <FastShape SH, typename Store, typename Acc, typename In>
+Result launch_row_pass(bool scan, const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width,
+                       int height, const SegmentLaunch<Store, Acc>& seg, const SegmentPolicy& pol, cudaStream_t stream,
+                       const char* scan_where, const char* tiled_where) {
+  if constexpr (kScanBuilt<SH, Store, Acc, In>) {
+    if (scan) return launch_scan_rows<SH, Store, Acc>(in, mid, mid_pitch, scratch, width, height, seg, stream, scan_where);
+  }
+  (void)scan;
+  (void)scan_where;
+  return launch_rows<SH, Store, Acc>(in, mid, mid_pitch, scratch, width, height, seg, pol, stream, tiled_where);
 }
 
 template <FastShape SH, typename Store, typename Acc, typename Out>
@@ -322,10 +347,8 @@ Result launch_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::
 template <FastShape SH, typename Store, typename Acc>
 Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
   const PlaneIn<Store> in{j.in, j.in_pitch, j.in_vec};
-  Result r = j.row_scan ? launch_scan_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                                           stream, "scan row pass launch")
-                        : launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                                      j.row_policy, stream, "fast row pass launch");
+  Result r = launch_row_pass<SH, Store, Acc>(j.row_scan, in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                             j.row_policy, stream, "scan row pass launch", "fast row pass launch");
   if (!r) return r;
   const PlaneOut<Store, Acc> out{j.out, j.out_pitch};
   return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.out, j.out_pitch, j.scratch, out, j.width, j.height,
@@ -348,10 +371,9 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   CodeIn<Store> in;
   static_cast<CodeSamples<Store>&>(in) = src;
   in.vec = j.src_vec;
-  Result r = j.row_scan ? launch_scan_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                                           stream, "scan video row pass launch")
-                        : launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                                      j.row_policy, stream, "fast video row pass launch");
+  Result r = launch_row_pass<SH, Store, Acc>(j.row_scan, in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
+                                             j.row_policy, stream, "scan video row pass launch",
+                                             "fast video row pass launch");
   if (!r) return r;
   CodeOut<Store, Acc> out;
   out.src = src;

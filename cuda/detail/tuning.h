@@ -32,7 +32,9 @@ struct Tuning {
   bool row_scan = true;
   /// Shapes (bit FastShape) that take the scan row pass when row_scan is on;
   /// -1: the measured choice per shape, precision and plane type
-  /// (dispatch.cu, scan_rows(); docs/PERFORMANCE.md).
+  /// (dispatch.cu, scan_rows(); docs/PERFORMANCE.md). Only the combinations
+  /// that choice can select are built (fast_launch.cuh, kScanBuilt); others
+  /// take the tiled row pass whatever this mask says.
   int scan_shapes = -1;
   /// At f32 precision, video components deeper than this take the tiled
   /// (order-exact) row pass: the scan's float32 rounding differs from refcpu
