@@ -322,6 +322,7 @@ struct FrameOp {
   guint comp[iir2d::kMaxGroupComponents] = {};  // CopyPad: the plane in comp[0]
   guint pad_offset = 0;                        // CopyPad: byte offset in the pixel
   std::size_t state_offset = 0;                // floats into the temporal state
+  bool plane_alone = false;                    // Copy: no other op writes its plane
 };
 
 /* At most 4 components plus padding bytes: fixed storage, no allocation per frame. */
@@ -446,6 +447,26 @@ FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PadByte>& pads,
     op.pad_offset = pad.offset;
     plan.add(op);
   }
+  /* A copy whose plane no other op writes may run beside the filters (the
+   * CUDA backend puts it on a second stream); one that shares its plane
+   * with a filtered component (RGBA's alpha, NV12's V beside a filtered U)
+   * stays in order with them. */
+  auto plane_of = [info](guint c) { return GST_VIDEO_FORMAT_INFO_PLANE(info->finfo, c); };
+  for (int i = 0; i < plan.n; ++i) {
+    FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
+    if (op.kind != OpKind::Copy) continue;
+    op.plane_alone = true;
+    for (int j = 0; j < plan.n && op.plane_alone; ++j) {
+      const FrameOp& other = plan.ops[static_cast<std::size_t>(j)];
+      if (j == i || other.kind == OpKind::Copy) continue;
+      if (other.kind == OpKind::CopyPad) {
+        op.plane_alone = other.comp[0] != plane_of(op.comp[0]);
+        continue;
+      }
+      for (int k = 0; k < other.count; ++k)
+        if (plane_of(other.comp[k]) == plane_of(op.comp[0])) op.plane_alone = false;
+    }
+  }
   return plan;
 }
 
@@ -516,6 +537,7 @@ struct GstIir2dFilterPrivate {
 #ifdef HAVE_IIR2D_CUDA
   GstCudaContext* context = nullptr;  // the pipeline's shared CUDA context
   cudaStream_t stream = nullptr;      // our own non-blocking stream in it
+  cudaStream_t copy_stream = nullptr; // a second one: plane copies beside the filter
   void* workspace = nullptr;          // cudaMalloc'd in `context`
   std::size_t workspace_bytes = 0;
   std::size_t workspace_needed = 0;   // largest need for the current caps
@@ -589,7 +611,7 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
     std::string error;
     if (op.kind == OpKind::CopyPad) {
       error = backend.copy(pad_component<iir2d::ConstVideoComponent>(in, op.comp[0], op.pad_offset),
-                           pad_component<iir2d::VideoComponent>(out, op.comp[0], op.pad_offset));
+                           pad_component<iir2d::VideoComponent>(out, op.comp[0], op.pad_offset), false);
       if (!error.empty()) return "padding byte " + std::to_string(op.pad_offset) + ": " + error;
       continue;
     }
@@ -599,7 +621,7 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
     }
     float* state = job.state ? job.state + op.state_offset : nullptr;
     switch (op.kind) {
-      case OpKind::Copy: error = backend.copy(ins[0], outs[0]); break;
+      case OpKind::Copy: error = backend.copy(ins[0], outs[0], op.plane_alone); break;
       case OpKind::Filter: error = backend.filter(ins[0], outs[0], job); break;
       case OpKind::Group: error = backend.group(ins, outs, op.count, job, state); break;
       case OpKind::RgbLuma: error = backend.rgb_luma(ins, outs, job, state); break;
@@ -623,7 +645,7 @@ struct CpuBackend {
     }
     return {};
   }
-  std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out) {
+  std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, bool /*plane_alone*/) {
     return guarded([&] { iir2d::ref::copy_video_component(in, out); });
   }
   std::string filter(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, const FrameJob& j) {
@@ -670,12 +692,17 @@ void release_stream_and_workspace(GstIir2dFilter* self) {
   priv->device_state = nullptr;
   priv->device_state_bytes = 0;
   iir2d::gst::cuda_release(GST_OBJECT(self), priv->context, &priv->stream, &priv->workspace, &priv->workspace_bytes);
+  void* none = nullptr;
+  std::size_t zero = 0;
+  iir2d::gst::cuda_release(GST_OBJECT(self), priv->context, &priv->copy_stream, &none, &zero);
 }
 
-/* Creates our non-blocking stream in priv->context. */
+/* Creates whichever of our two non-blocking streams is missing, in priv->context. */
 bool create_stream(GstIir2dFilter* self) {
   GstIir2dFilterPrivate* priv = self->priv;
-  return iir2d::gst::cuda_create_stream(priv->context, &priv->stream, &priv->cuda_unavailable);
+  return (priv->stream || iir2d::gst::cuda_create_stream(priv->context, &priv->stream, &priv->cuda_unavailable)) &&
+         (priv->copy_stream ||
+          iir2d::gst::cuda_create_stream(priv->context, &priv->copy_stream, &priv->cuda_unavailable));
 }
 
 /* Opens (or finds in the pipeline) the CUDA context and creates our stream.
@@ -685,11 +712,11 @@ bool open_cuda(GstIir2dFilter* self, gint device_id) {
   priv->cuda_unavailable.clear();
   if (!iir2d::gst::cuda_open_context(GST_ELEMENT_CAST(self), device_id, &priv->context, &priv->cuda_unavailable))
     return false;
-  if (priv->stream) return true;
+  if (priv->stream && priv->copy_stream) return true;
   return create_stream(self);
 }
 
-bool cuda_ready(const GstIir2dFilterPrivate* priv) { return priv->context && priv->stream; }
+bool cuda_ready(const GstIir2dFilterPrivate* priv) { return priv->context && priv->stream && priv->copy_stream; }
 
 /* Largest workspace any settings need for these caps (every filter id,
  * border, initialisation, precision and sigma; components one by one or in
@@ -724,15 +751,18 @@ std::size_t workspace_for_plan(const FramePlan& plan, const GstVideoInfo* info, 
   return need;
 }
 
-/* The CUDA backend: the kernels on the element's stream, in its workspace. */
+/* The CUDA backend: the kernels on the element's stream, in its workspace;
+ * copies of planes that nothing else writes on the copy stream, beside them
+ * (the caller synchronises both). */
 struct CudaBackend {
   void* workspace;
   std::size_t workspace_bytes;
   cudaStream_t stream;
+  cudaStream_t copy_stream;
 
   static std::string text(const iir2d::cuda::Result& r) { return r.ok() ? std::string() : r.message(); }
-  std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out) {
-    return text(iir2d::cuda::copy_video_component(in, out, stream));
+  std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, bool plane_alone) {
+    return text(iir2d::cuda::copy_video_component(in, out, plane_alone ? copy_stream : stream));
   }
   std::string filter(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, const FrameJob& j) {
     return text(iir2d::cuda::filter_video_component(in, out, j.params, j.strength, workspace, workspace_bytes, stream));
@@ -1319,14 +1349,16 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
                                                        workspace_for_plan(plan, &priv->in_info, job.params));
     if (e != cudaSuccess) error = "workspace cudaMalloc: " + cuda_error_text(e);
     if (error.empty()) {
-      CudaBackend backend{priv->workspace, priv->workspace_bytes, priv->stream};
+      CudaBackend backend{priv->workspace, priv->workspace_bytes, priv->stream, priv->copy_stream};
       error = run_plan(plan, &in_frame, &out_frame, job, backend);
     }
     /* 1.22's CUDA memory carries no stream: the frame must be complete
      * before the buffer leaves the element. Synchronise on error too, so no
      * kernel still writes into a buffer that goes back to its pool. */
-    e = cudaStreamSynchronize(priv->stream);
-    if (e != cudaSuccess && error.empty()) error = "cudaStreamSynchronize: " + cuda_error_text(e);
+    for (cudaStream_t st : {priv->stream, priv->copy_stream}) {
+      e = cudaStreamSynchronize(st);
+      if (e != cudaSuccess && error.empty()) error = "cudaStreamSynchronize: " + cuda_error_text(e);
+    }
     gst_cuda_context_pop(nullptr);
   }
   finish_frame(self, s, job, error.empty());
