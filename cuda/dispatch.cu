@@ -25,6 +25,7 @@
 #include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
 #include "detail/tuning.h"
+#include "detail/video_plane.h"
 #include "iir2d/cuda_filter.h"
 
 namespace iir2d::cuda {
@@ -143,6 +144,15 @@ bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const d
       break;
   }
   return false;
+}
+
+/**
+ * Whether the scan row pass keeps the codes of samples quantised to `depth`
+ * bits afterwards (0: a plain plane, no codes): its float32 sums are
+ * reordered, which moves round(o * max) across a half for deep samples.
+ */
+bool scan_keeps_codes(const FilterParams& params, int depth, const detail::Tuning& t) {
+  return depth == 0 || params.precision != Precision::F32 || depth <= t.scan_f32_max_depth;
 }
 
 /// Whether this call takes the fast passes.
@@ -343,8 +353,8 @@ Result launch_plane_pass(const detail::PlanePassParams<Store, Acc>& p, cudaStrea
 
 template <typename Store, typename Acc>
 Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std::size_t out_pitch, int width, int height,
-                         const FilterParams& params, const Plan& plan, void* workspace, std::size_t workspace_bytes,
-                         cudaStream_t stream) {
+                         const FilterParams& params, const Plan& plan, int depth, void* workspace,
+                         std::size_t workspace_bytes, cudaStream_t stream) {
   Result r = check_extent(width, height);
   if (!r) return r;
   if (width == 0 || height == 0) return Result{};
@@ -373,7 +383,10 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
     job.rows = segment_launch<Store, Acc>(plan, params);
     job.cols = job.rows;
     plan_segments(job.row_policy, job.col_policy, plan);
-    job.row_scan = scan_rows(plan, params, false, detail::tuning());
+    {
+      const detail::Tuning t = detail::tuning();
+      job.row_scan = scan_rows(plan, params, false, t) && scan_keeps_codes(params, depth, t);
+    }
     return detail::run_fast_plane<Store, Acc>(job, stream);
   }
 
@@ -467,7 +480,7 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     plan_segments(job.row_policy, job.col_policy, plan);
     {
       const detail::Tuning t = detail::tuning();
-      job.row_scan = scan_rows(plan, params, true, t) && (params.precision != Precision::F32 || in.depth <= t.scan_f32_max_depth);
+      job.row_scan = scan_rows(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
     }
     return detail::run_fast_video<Store, Acc>(job, stream);
   }
@@ -571,31 +584,65 @@ std::size_t max_workspace_size(int width, int height) {
   return most;
 }
 
-Result filter_plane_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width,
-                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
-                        cudaStream_t stream) {
+namespace {
+
+Result filter_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width, int height,
+                  const FilterParams& params, int depth, void* workspace, std::size_t workspace_bytes,
+                  cudaStream_t stream) {
   Plan plan;
   Result r = plan_filter(params, plan);
   if (!r) return r;
   if (params.precision == Precision::F32)
-    return filter_plane_impl<float, float>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
+    return filter_plane_impl<float, float>(in, in_pitch, out, out_pitch, width, height, params, plan, depth, workspace,
                                            workspace_bytes, stream);
   if (params.precision == Precision::Mixed)
-    return filter_plane_impl<float, double>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
-                                            workspace_bytes, stream);
+    return filter_plane_impl<float, double>(in, in_pitch, out, out_pitch, width, height, params, plan, depth,
+                                            workspace, workspace_bytes, stream);
   return invalid("float32 planes need precision f32 or mixed");
+}
+
+Result filter_f64(const double* in, std::size_t in_pitch, double* out, std::size_t out_pitch, int width, int height,
+                  const FilterParams& params, int depth, void* workspace, std::size_t workspace_bytes,
+                  cudaStream_t stream) {
+  Plan plan;
+  Result r = plan_filter(params, plan);
+  if (!r) return r;
+  if (params.precision != Precision::F64) return invalid("float64 planes need precision f64");
+  return filter_plane_impl<double, double>(in, in_pitch, out, out_pitch, width, height, params, plan, depth, workspace,
+                                           workspace_bytes, stream);
+}
+
+}  // namespace
+
+Result filter_plane_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width,
+                        int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
+                        cudaStream_t stream) {
+  return filter_f32(in, in_pitch, out, out_pitch, width, height, params, 0, workspace, workspace_bytes, stream);
 }
 
 Result filter_plane_f64(const double* in, std::size_t in_pitch, double* out, std::size_t out_pitch, int width,
                         int height, const FilterParams& params, void* workspace, std::size_t workspace_bytes,
                         cudaStream_t stream) {
-  Plan plan;
-  Result r = plan_filter(params, plan);
-  if (!r) return r;
-  if (params.precision != Precision::F64) return invalid("float64 planes need precision f64");
-  return filter_plane_impl<double, double>(in, in_pitch, out, out_pitch, width, height, params, plan, workspace,
-                                           workspace_bytes, stream);
+  return filter_f64(in, in_pitch, out, out_pitch, width, height, params, 0, workspace, workspace_bytes, stream);
 }
+
+namespace detail {
+
+Result filter_video_plane_f32(const float* in, std::size_t in_pitch, float* out, std::size_t out_pitch, int width,
+                              int height, const FilterParams& params, int depth, void* workspace,
+                              std::size_t workspace_bytes, cudaStream_t stream) {
+  if (depth < 1) return invalid("video plane depth must be >= 1");
+  return filter_f32(in, in_pitch, out, out_pitch, width, height, params, depth, workspace, workspace_bytes, stream);
+}
+
+Result filter_video_plane_f64(const double* in, std::size_t in_pitch, double* out, std::size_t out_pitch, int width,
+                              int height, const FilterParams& params, int depth, void* workspace,
+                              std::size_t workspace_bytes, cudaStream_t stream) {
+  if (depth < 1) return invalid("video plane depth must be >= 1");
+  return filter_f64(in, in_pitch, out, out_pitch, width, height, params, depth, workspace, workspace_bytes, stream);
+}
+
+}  // namespace detail
 
 Result filter_video_component(const ConstVideoComponent& in, const VideoComponent& out, const FilterParams& params,
                               double strength, void* workspace, std::size_t workspace_bytes, cudaStream_t stream) {

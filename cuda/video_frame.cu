@@ -6,10 +6,12 @@
  *        workspace carving, launches of detail/frame_kernels.cuh, and the 2-D
  *        filter through the public filter_plane_f32/f64 of cuda_filter.h.
  */
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
 #include "detail/frame_kernels.cuh"
+#include "detail/video_plane.h"
 #include "iir2d/cuda_video.h"
 
 namespace iir2d::cuda {
@@ -116,14 +118,15 @@ detail::GroupPlanes<Store> group_view(const ConstVideoComponent* in, int count, 
   return g;
 }
 
-/// One plane filtered in place by the public API of its precision.
-Result filter_in_place(float* p, std::size_t pitch, int width, int height, const FilterParams& params, void* ws,
-                       std::size_t ws_bytes, cudaStream_t stream) {
-  return filter_plane_f32(p, pitch, p, pitch, width, height, params, ws, ws_bytes, stream);
+/// One plane of samples normalised from `depth`-bit codes, filtered in place
+/// (the row pass keeps refcpu's order where that decides the codes).
+Result filter_in_place(float* p, std::size_t pitch, int width, int height, const FilterParams& params, int depth,
+                       void* ws, std::size_t ws_bytes, cudaStream_t stream) {
+  return detail::filter_video_plane_f32(p, pitch, p, pitch, width, height, params, depth, ws, ws_bytes, stream);
 }
-Result filter_in_place(double* p, std::size_t pitch, int width, int height, const FilterParams& params, void* ws,
-                       std::size_t ws_bytes, cudaStream_t stream) {
-  return filter_plane_f64(p, pitch, p, pitch, width, height, params, ws, ws_bytes, stream);
+Result filter_in_place(double* p, std::size_t pitch, int width, int height, const FilterParams& params, int depth,
+                       void* ws, std::size_t ws_bytes, cudaStream_t stream) {
+  return detail::filter_video_plane_f64(p, pitch, p, pitch, width, height, params, depth, ws, ws_bytes, stream);
 }
 
 /// Load → filter each plane in place → blend, temporal step, quantise.
@@ -152,8 +155,11 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
   Result r = check_launch("group load launch");
   if (!r) return r;
+  int depth = 1;  // the deepest component decides (RGB luma mixes R, G and B)
+  for (int k = 0; k < count; ++k) depth = std::max(depth, in[k].depth);
   for (int k = 0; k < n_planes; ++k) {
-    r = filter_in_place(g.planes + k * g.plane_elems, pitch, width, height, params, filter_ws, filter_ws_bytes, stream);
+    r = filter_in_place(g.planes + k * g.plane_elems, pitch, width, height, params, depth, filter_ws, filter_ws_bytes,
+                        stream);
     if (!r) return r;
   }
 
