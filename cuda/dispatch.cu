@@ -25,6 +25,7 @@
 
 #include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
+#include "detail/result_util.h"
 #include "detail/tuning.h"
 #include "detail/video_plane.h"
 #include "iir2d/cuda_filter.h"
@@ -49,30 +50,9 @@ constexpr unsigned kTileX = 32;          ///< blend/copy block width
 constexpr unsigned kTileY = 8;           ///< blend/copy block height
 constexpr unsigned kMaxGridY = 65535;    ///< gridDim.y limit (kernels loop over the rest)
 
-// --- Results -----------------------------------------------------------------
-
-Result make_result(Status status, const char* where, cudaError_t err = cudaSuccess) {
-  Result r;
-  r.status = status;
-  r.cuda_error = err;
-  r.where = where;
-  return r;
-}
-
-Result invalid(const char* where) { return make_result(Status::InvalidArgument, where); }
-
-/// Error handling after a launch: cudaPeekAtLastError (a failed launch's
-/// error is then cleared, since the Result reports it), and in debug-sync
-/// mode a synchronisation of the caller's stream so errors name their kernel.
-Result check_launch(cudaStream_t stream, const char* where) {
-  cudaError_t err = cudaPeekAtLastError();
-  if (err == cudaSuccess && g_debug_sync.load(std::memory_order_relaxed)) err = cudaStreamSynchronize(stream);
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    return make_result(Status::CudaError, where, err);
-  }
-  return Result{};
-}
+using detail::check_launch;
+using detail::fail;
+using detail::invalid;
 
 // --- Argument checks ---------------------------------------------------------
 
@@ -277,7 +257,7 @@ Carved<Store> carve(void* workspace, const Layout& l) {
 
 Result check_workspace(const void* workspace, std::size_t workspace_bytes, std::size_t needed) {
   if (workspace == nullptr) return invalid("null workspace");
-  if (workspace_bytes < needed) return make_result(Status::WorkspaceTooSmall, "workspace smaller than workspace_size()");
+  if (workspace_bytes < needed) return fail(Status::WorkspaceTooSmall, "workspace smaller than workspace_size()");
   return Result{};
 }
 
@@ -702,11 +682,11 @@ Result copy_video_component(const ConstVideoComponent& in, const VideoComponent&
                                               static_cast<std::size_t>(in.height), cudaMemcpyDeviceToDevice, stream);
     if (err != cudaSuccess) {
       (void)cudaGetLastError();
-      return make_result(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", err);
+      return fail(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", err);
     }
     if (g_debug_sync.load(std::memory_order_relaxed)) {
       const cudaError_t s = cudaStreamSynchronize(stream);
-      if (s != cudaSuccess) return make_result(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", s);
+      if (s != cudaSuccess) return fail(Status::CudaError, "copy_video_component cudaMemcpy2DAsync", s);
     }
     return Result{};
   }
@@ -723,5 +703,19 @@ Result copy_video_component(const ConstVideoComponent& in, const VideoComponent&
   detail::copy_samples_kernel<<<tile_grid(in.width, in.height), dim3(kTileX, kTileY, 1), 0, stream>>>(p);
   return check_launch(stream, "copy kernel launch");
 }
+
+namespace detail {
+
+Result check_launch(cudaStream_t stream, const char* where) {
+  cudaError_t err = cudaPeekAtLastError();
+  if (err == cudaSuccess && g_debug_sync.load(std::memory_order_relaxed)) err = cudaStreamSynchronize(stream);
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    return fail(Status::CudaError, where, err);
+  }
+  return Result{};
+}
+
+}  // namespace detail
 
 }  // namespace iir2d::cuda

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "detail/quality_kernels.cuh"
+#include "detail/result_util.h"
 #include "iir2d/cuda_quality.h"
 
 namespace iir2d::quality::cuda {
@@ -21,23 +22,11 @@ constexpr std::size_t kAlign = 256;
 constexpr unsigned kMaxGridX = 1024;   // grid-stride beyond this (diff kernel)
 constexpr unsigned kMaxGridY = 65535;  // CUDA's limit on gridDim.y
 
-#ifdef IIR2D_CUDA_DEBUG_SYNC
-constexpr bool kDebugSync = true;
-#else
-constexpr bool kDebugSync = false;
-#endif
-
 std::size_t align_up(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 unsigned div_up(long long n, int d) { return static_cast<unsigned>((n + d - 1) / d); }
 
-Result fail(Status s, const char* where, cudaError_t e = cudaSuccess) { return Result{s, e, where}; }
-
-/// cudaPeekAtLastError after a launch, and a stream sync with IIR2D_CUDA_DEBUG_SYNC.
-Result check_launch(cudaStream_t stream, const char* where) {
-  cudaError_t e = cudaPeekAtLastError();
-  if (e == cudaSuccess && kDebugSync) e = cudaStreamSynchronize(stream);
-  return e == cudaSuccess ? Result{} : fail(Status::CudaError, where, e);
-}
+using iir2d::cuda::detail::check_launch;
+using iir2d::cuda::detail::fail;
 
 Result check_pair(const ConstVideoComponent& a, const ConstVideoComponent& b, const char* where) {
   if (a.width != b.width || a.height != b.height || a.depth != b.depth || a.width < 0 || a.height < 0)

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "detail/frame_kernels.cuh"
+#include "detail/result_util.h"
 #include "detail/video_plane.h"
 #include "iir2d/cuda_video.h"
 
@@ -22,25 +23,9 @@ constexpr unsigned kTileX = 32;
 constexpr unsigned kTileY = 8;
 constexpr unsigned kMaxGridY = 65535;
 
-Result fail(Status status, const char* where, cudaError_t err = cudaSuccess) {
-  Result r;
-  r.status = status;
-  r.cuda_error = err;
-  r.where = where;
-  return r;
-}
-
-Result invalid(const char* where) { return fail(Status::InvalidArgument, where); }
-
-/// cudaPeekAtLastError after a launch (clearing a launch error, which the Result reports).
-Result check_launch(const char* where) {
-  const cudaError_t err = cudaPeekAtLastError();
-  if (err != cudaSuccess) {
-    (void)cudaGetLastError();
-    return fail(Status::CudaError, where, err);
-  }
-  return Result{};
-}
+using detail::check_launch;
+using detail::fail;
+using detail::invalid;
 
 std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
 
@@ -153,7 +138,7 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   const dim3 grid = tile_grid(width, height), block(kTileX, kTileY, 1);
 
   detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
-  Result r = check_launch("group load launch");
+  Result r = check_launch(stream, "group load launch");
   if (!r) return r;
   int depth = 1;  // the deepest component decides (RGB luma mixes R, G and B)
   for (int k = 0; k < count; ++k) depth = std::max(depth, in[k].depth);
@@ -178,7 +163,7 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   f.state_plane = static_cast<std::ptrdiff_t>(width) * height;
   f.state_valid = state_valid;
   detail::group_finish_kernel<Store, Acc><<<grid, block, 0, stream>>>(f);
-  return check_launch("group finish launch");
+  return check_launch(stream, "group finish launch");
 }
 
 Result dispatch(const ConstVideoComponent* in, const VideoComponent* out, int count, bool luma, const LumaWeights& w,
