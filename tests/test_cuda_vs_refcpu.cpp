@@ -34,6 +34,7 @@
 #include "iir2d/cuda_filter.h"
 #include "iir2d/filters.h"
 #include "iir2d/refcpu.h"
+#include "filter_params.h"
 
 namespace {
 
@@ -85,13 +86,7 @@ const BorderInit kInits[] = {BorderInit::Exact, BorderInit::Iir2d};
 const Precision kPrecisions[] = {Precision::F32, Precision::Mixed, Precision::F64};
 
 FilterParams make_params(int id, Border border, BorderInit init, Precision precision) {
-  FilterParams p;
-  p.filter_id = id;
-  p.border = border;
-  p.border_init = init;
-  p.precision = precision;
-  p.border_constant = kBorderConstant;
-  return p;
+  return iir2d::test::params(id, border, init, precision, kBorderConstant);
 }
 
 std::string params_text(const FilterParams& p) {

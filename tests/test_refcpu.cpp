@@ -14,6 +14,7 @@
 
 #include "iir2d/filters.h"
 #include "iir2d/refcpu.h"
+#include "filter_params.h"
 
 namespace {
 
@@ -22,15 +23,7 @@ using iir2d::BorderInit;
 using iir2d::FilterParams;
 using iir2d::Precision;
 
-FilterParams params(int id, Border border, BorderInit init, Precision precision, double constant = 0.0) {
-  FilterParams p;
-  p.filter_id = id;
-  p.border = border;
-  p.border_init = init;
-  p.precision = precision;
-  p.border_constant = constant;
-  return p;
-}
+using iir2d::test::params;
 
 std::vector<double> run_f64(const std::vector<double>& x, const FilterParams& p) {
   std::vector<double> y(x.size());

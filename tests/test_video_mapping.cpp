@@ -12,6 +12,7 @@
 
 #include "iir2d/filters.h"
 #include "iir2d/refcpu.h"
+#include "filter_params.h"
 
 namespace {
 
@@ -23,15 +24,7 @@ using iir2d::Precision;
 using iir2d::SampleType;
 using iir2d::VideoComponent;
 
-FilterParams params(int id, Border border, BorderInit init, Precision precision, double constant = 0.0) {
-  FilterParams p;
-  p.filter_id = id;
-  p.border = border;
-  p.border_init = init;
-  p.precision = precision;
-  p.border_constant = constant;
-  return p;
-}
+using iir2d::test::params;
 
 template <typename T>
 VideoComponent component(std::vector<T>& buf, int w, int h, int depth = 8 * sizeof(T), int shift = 0,
