@@ -1,24 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * The iir2d plugin: recursive (IIR) 2-D image filters of the IIR2D family.
+ * The iir2d plugin: recursive (IIR) 2-D image filters of the IIR2D family
+ * (iir2dfilter) and the quality meter that measures them (qualitymeter).
  */
 #include <gst/gst.h>
 
-#include "gstiir2dfilter.h"
-#include "gstqualitymeter.h"
-
-#ifdef HAVE_IIR2D_CUDA
-#include <gst/cuda/gstcudaloader.h>
-#include <gst/cuda/gstcudamemory.h>
-#endif
+#include "common/cuda_session.h"
+#include "iir2dfilter/gstiir2dfilter.h"
+#include "qualitymeter/gstqualitymeter.h"
 
 static gboolean plugin_init(GstPlugin* plugin) {
-#ifdef HAVE_IIR2D_CUDA
-  /* Without libcuda (no NVIDIA driver) the element still registers: system
+  /* Without libcuda (no NVIDIA driver) the elements still register: system
    * memory needs no GPU, and CUDA caps then fail with a clear error. */
-  if (gst_cuda_load_library())
-    gst_cuda_memory_init_once();
-#endif
+  iir2d::gst::cuda_plugin_init();
   gboolean ok = GST_ELEMENT_REGISTER(iir2dfilter, plugin);
   ok &= GST_ELEMENT_REGISTER(qualitymeter, plugin);
   return ok;

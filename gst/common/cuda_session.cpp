@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+// The CUDA session of both elements (GStreamer's CUDA library and the CUDA
+// runtime); see cuda_session.h. Built only with CUDA; cuda_session_none.cpp
+// stands in for it otherwise.
+#include "cuda_session.h"
+
+#include <cuda_runtime_api.h>
+#include <gst/cuda/gstcudabufferpool.h>
+#include <gst/cuda/gstcudacontext.h>
+#include <gst/cuda/gstcudaloader.h>
+#include <gst/cuda/gstcudamemory.h>
+#include <gst/cuda/gstcudautils.h>
+
+GST_DEBUG_CATEGORY_STATIC(iir2d_cuda_session_debug);
+#define GST_CAT_DEFAULT iir2d_cuda_session_debug
+
+namespace iir2d::gst {
+
+namespace {
+
+std::string error_text(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
+
+void init_debug() {
+  static gsize once = 0;
+  if (g_once_init_enter(&once)) {
+    GST_DEBUG_CATEGORY_INIT(iir2d_cuda_session_debug, "iir2dcuda", 0, "CUDA session of the iir2d elements");
+    g_once_init_leave(&once, 1);
+  }
+}
+
+/* Pushes `context` for the life of the object (if it can). */
+class ContextPush {
+ public:
+  explicit ContextPush(GstCudaContext* context) : ok_(context && gst_cuda_context_push(context)) {}
+  ~ContextPush() {
+    if (ok_) gst_cuda_context_pop(nullptr);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  bool ok_;
+};
+
+}  // namespace
+
+bool cuda_built() { return true; }
+
+void cuda_plugin_init() {
+  if (gst_cuda_load_library()) gst_cuda_memory_init_once();
+}
+
+CudaSession::CudaSession(GstElement* owner, int n_streams)
+    : owner_(owner), n_streams_(n_streams < 1 ? 1 : n_streams > kMaxStreams ? kMaxStreams : n_streams) {
+  init_debug();
+}
+
+CudaSession::~CudaSession() { close(); }
+
+bool CudaSession::open(int device_id) {
+  why_.clear();
+  if (!gst_cuda_load_library()) {
+    why_ = "no NVIDIA driver (libcuda not found)";
+    return false;
+  }
+  gst_cuda_memory_init_once();
+  if (!gst_cuda_ensure_element_context(owner_, device_id, &context_)) {
+    why_ = device_id < 0 ? std::string("no CUDA device could be opened (cuda-device-id=-1 tries device 0)")
+                         : "CUDA device " + std::to_string(device_id) + " could not be opened";
+    return false;
+  }
+  return create_streams();
+}
+
+bool CudaSession::create_streams() {
+  ContextPush push(context_);
+  if (!push.ok()) {
+    why_ = "the CUDA context could not be made current";
+    return false;
+  }
+  for (int i = 0; i < n_streams_; ++i) {
+    if (streams_[i]) continue;
+    cudaStream_t s = nullptr;
+    const cudaError_t e = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+    if (e != cudaSuccess) {
+      why_ = "could not create a CUDA stream: " + error_text(e);
+      return false;
+    }
+    streams_[i] = s;
+  }
+  return true;
+}
+
+void CudaSession::destroy_streams_and_memory() {
+  free_allocations();
+  bool held = false;
+  for (int i = 0; i < n_streams_; ++i) held = held || streams_[i];
+  if (held) {
+    ContextPush push(context_);
+    if (!push.ok()) GST_WARNING_OBJECT(owner_, "could not push the CUDA context to destroy its streams");
+    for (int i = 0; i < n_streams_; ++i)
+      if (streams_[i] && push.ok()) cudaStreamDestroy(streams_[i]);
+  }
+  for (int i = 0; i < kMaxStreams; ++i) streams_[i] = nullptr;
+}
+
+void CudaSession::close() {
+  destroy_streams_and_memory();
+  gst_clear_object(&context_);
+}
+
+bool CudaSession::ready() const {
+  if (!context_) return false;
+  for (int i = 0; i < n_streams_; ++i)
+    if (!streams_[i]) return false;
+  return true;
+}
+
+void CudaSession::set_context(GstContext* context, int device_id) {
+  gst_cuda_handle_set_context(owner_, context, device_id, &context_);
+}
+
+bool CudaSession::handle_context_query(GstQuery* query) const {
+  return gst_cuda_handle_context_query(owner_, query, context_);
+}
+
+bool CudaSession::propose_pool(GstQuery* query, GstCaps* caps) {
+  if (!context_ || gst_query_get_n_allocation_pools(query) > 0) return true;
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, caps)) return false;
+  GstBufferPool* pool = gst_cuda_buffer_pool_new(context_);
+  GstStructure* config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), 0, 0);
+  if (!gst_buffer_pool_set_config(pool, config)) {
+    GST_ERROR_OBJECT(owner_, "CUDA buffer pool refused its config");
+    gst_object_unref(pool);
+    return false;
+  }
+  /* The pool pitches the planes: read the real buffer size back. */
+  guint size = 0;
+  config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_get_params(config, nullptr, &size, nullptr, nullptr);
+  gst_structure_free(config);
+  gst_query_add_allocation_pool(query, pool, size, 0, 0);
+  gst_object_unref(pool);
+  return true;
+}
+
+bool CudaSession::decide_pool(GstQuery* query, GstCaps* caps) {
+  if (!context_) {
+    GST_ERROR_OBJECT(owner_, "CUDA caps without a CUDA context");
+    return false;
+  }
+  GstBufferPool* pool = nullptr;
+  guint size = 0, min = 0, max = 0;
+  const bool update = gst_query_get_n_allocation_pools(query) > 0;
+  if (update) {
+    gst_query_parse_nth_allocation_pool(query, 0, &pool, &size, &min, &max);
+    /* Only a CUDA pool of our own context will do. */
+    if (pool && (!GST_IS_CUDA_BUFFER_POOL(pool) || GST_CUDA_BUFFER_POOL(pool)->context != context_)) {
+      GST_DEBUG_OBJECT(owner_, "ignoring downstream pool %" GST_PTR_FORMAT, pool);
+      gst_clear_object(&pool);
+    }
+  } else {
+    GstVideoInfo vinfo;
+    if (!gst_video_info_from_caps(&vinfo, caps)) return false;
+    size = GST_VIDEO_INFO_SIZE(&vinfo);
+  }
+  if (!pool) pool = gst_cuda_buffer_pool_new(context_);
+
+  GstStructure* config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_buffer_pool_config_set_params(config, caps, size, min, max);
+  if (!gst_buffer_pool_set_config(pool, config)) {
+    /* The pool may have adjusted the config (e.g. the buffer count): take
+     * it if it still fits our caps. */
+    config = gst_buffer_pool_get_config(pool);
+    bool accepted = false;
+    if (gst_buffer_pool_config_validate_params(config, caps, size, min, max))
+      accepted = gst_buffer_pool_set_config(pool, config);
+    else
+      gst_structure_free(config);
+    if (!accepted) {
+      GST_ERROR_OBJECT(owner_, "CUDA buffer pool refused its config for %" GST_PTR_FORMAT, caps);
+      gst_object_unref(pool);
+      return false;
+    }
+  }
+  /* The pool pitches the planes: read the real buffer size back. */
+  config = gst_buffer_pool_get_config(pool);
+  gst_buffer_pool_config_get_params(config, nullptr, &size, nullptr, nullptr);
+  gst_structure_free(config);
+
+  if (update)
+    gst_query_set_nth_allocation_pool(query, 0, pool, size, min, max);
+  else
+    gst_query_add_allocation_pool(query, pool, size, min, max);
+  gst_object_unref(pool);
+  return true;
+}
+
+bool CudaSession::adopt_context_of(GstBuffer* buf, int device_id) {
+  if (!context_) return false;
+  GstMemory* mem = gst_buffer_n_memory(buf) > 0 ? gst_buffer_peek_memory(buf, 0) : nullptr;
+  if (!mem || !gst_is_cuda_memory(mem)) return false;
+  GstCudaContext* other = GST_CUDA_MEMORY_CAST(mem)->context;
+  if (other == context_) return false;
+  if (device_id >= 0) {
+    guint other_id = 0;
+    g_object_get(other, "cuda-device-id", &other_id, nullptr);
+    if (other_id != static_cast<guint>(device_id)) return false;  // map() reports it if not accessible
+  }
+  GST_INFO_OBJECT(owner_, "buffers come from CUDA context %" GST_PTR_FORMAT ", switching from %" GST_PTR_FORMAT,
+                  other, context_);
+  destroy_streams_and_memory();
+  gst_object_unref(context_);
+  context_ = GST_CUDA_CONTEXT(gst_object_ref(other));
+  if (!create_streams()) GST_WARNING_OBJECT(owner_, "%s", why_.c_str());
+  return true;
+}
+
+bool CudaSession::ensure_allocation(int slot, std::size_t bytes, std::string* why, bool* fresh) {
+  if (fresh) *fresh = false;
+  if (sizes_[slot] >= bytes && (memory_[slot] || bytes == 0)) return true;
+  ContextPush push(context_);
+  if (!push.ok()) {
+    *why = "could not push the CUDA context";
+    return false;
+  }
+  if (memory_[slot]) cudaFree(memory_[slot]);
+  memory_[slot] = nullptr;
+  sizes_[slot] = 0;
+  if (fresh) *fresh = true;
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, bytes);
+  if (e != cudaSuccess) {
+    *why = "cudaMalloc of " + std::to_string(bytes) + " bytes: " + error_text(e);
+    return false;
+  }
+  memory_[slot] = p;
+  sizes_[slot] = bytes;
+  return true;
+}
+
+void CudaSession::free_allocations() {
+  bool held = false;
+  for (int i = 0; i < kMaxAllocations; ++i) held = held || memory_[i];
+  if (!held) return;
+  ContextPush push(context_);
+  if (!push.ok()) GST_WARNING_OBJECT(owner_, "could not push the CUDA context to free device memory");
+  for (int i = 0; i < kMaxAllocations; ++i) {
+    if (memory_[i] && push.ok()) cudaFree(memory_[i]);
+    memory_[i] = nullptr;
+    sizes_[i] = 0;
+  }
+}
+
+/* ---- CudaFrameScope ------------------------------------------------------ */
+
+bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFlags flags, const char* what,
+                         std::string* error) {
+  const std::string name = std::string("the ") + what + " buffer";
+  if (mapped_ >= kMaxFrames) {
+    *error = "too many frames mapped";
+    return false;
+  }
+  if (gst_buffer_n_memory(buf) != 1) {
+    *error = name + " has " + std::to_string(gst_buffer_n_memory(buf)) + " memories, expected one";
+    return false;
+  }
+  GstMemory* mem = gst_buffer_peek_memory(buf, 0);
+  if (!gst_is_cuda_memory(mem)) {
+    *error = name + " is not CUDA memory";
+    return false;
+  }
+  GstCudaContext* other = GST_CUDA_MEMORY_CAST(mem)->context;
+  if (other != session_.context_ && !gst_cuda_context_can_access_peer(session_.context_, other)) {
+    *error = name + " belongs to a CUDA context this element cannot access (check cuda-device-id)";
+    return false;
+  }
+  /* CUDA planes are pitched: a CUDA pool's buffers carry a GstVideoMeta
+   * with the real layout (gst_video_frame_map follows it); without one,
+   * take the memory's own. */
+  const GstVideoInfo* layout = gst_buffer_get_video_meta(buf) ? caps_info : &GST_CUDA_MEMORY_CAST(mem)->info;
+  const GstMapFlags all = GstMapFlags(flags | GST_MAP_CUDA);
+  if (!gst_video_frame_map(&frames_[mapped_], layout, buf, all)) {
+    *error = "could not map " + name + ((flags & GST_MAP_WRITE) ? " (GST_MAP_WRITE | GST_MAP_CUDA)"
+                                                                : " (GST_MAP_READ | GST_MAP_CUDA)");
+    return false;
+  }
+  ++mapped_;
+  return true;
+}
+
+bool CudaFrameScope::enter(std::string* error) {
+  if (pushed_) return true;
+  if (!session_.ready()) {
+    *error = "no CUDA context: " + session_.unavailable_reason();
+    return false;
+  }
+  pushed_ = gst_cuda_context_push(session_.context_);
+  if (!pushed_) *error = "could not push the CUDA context";
+  return pushed_;
+}
+
+std::string CudaFrameScope::finish() {
+  std::string error;
+  if (pushed_) {
+    for (int i = 0; i < session_.n_streams_; ++i) {
+      const cudaError_t e = cudaStreamSynchronize(session_.streams_[i]);
+      if (e != cudaSuccess && error.empty()) error = "cudaStreamSynchronize: " + error_text(e);
+    }
+    gst_cuda_context_pop(nullptr);
+    pushed_ = false;
+  }
+  while (mapped_ > 0) gst_video_frame_unmap(&frames_[--mapped_]);
+  return error;
+}
+
+}  // namespace iir2d::gst

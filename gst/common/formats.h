@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The video formats both elements (iir2dfilter, qualitymeter) accept, the
+ * caps of their pads, and mapped frames seen as iir2d video components.
+ * Compiled the same way with and without CUDA: whether the CUDA-memory caps
+ * are offered is decided at run time (cuda_built(), common/cuda_session.h).
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <string>
+
+#include "iir2d/filters.h"
+
+/* Integer samples in host (little endian) order. The CUDA list is the
+ * subset GStreamer 1.22's CUDA allocator can lay out: it has no GRAY8,
+ * GRAY16, A420 or Y444_10LE layout and asserts on them. */
+#define IIR2D_SYSTEM_FORMATS                                                                          \
+  "{ GRAY8, GRAY16_LE, NV12, NV21, I420, YV12, Y42B, Y444, A420, I420_10LE, I422_10LE, Y444_10LE, " \
+  "P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
+#define IIR2D_CUDA_FORMATS                                                                                 \
+  "{ NV12, NV21, I420, YV12, Y42B, Y444, I420_10LE, I422_10LE, P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, " \
+  "RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
+
+/* GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, spelled here so that CPU-only
+ * builds need no CUDA header. */
+#define IIR2D_CAPS_FEATURE_CUDA_MEMORY "memory:CUDAMemory"
+
+namespace iir2d::gst {
+
+/* The caps of every pad of both elements: CUDA memory first (where the
+ * plugin was built with CUDA), then system memory. Caller owns the result. */
+GstCaps* element_caps();
+
+/* A pad template of element_caps() whose pads are of `pad_type`
+ * (G_TYPE_NONE: GstPad). Floating reference, for gst_element_class_add_pad_template(). */
+GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
+                                     GType pad_type = G_TYPE_NONE);
+
+/* Whether the first structure of `caps` has the memory:CUDAMemory feature. */
+bool caps_are_cuda(GstCaps* caps);
+
+/* "I420 320x240" */
+std::string describe_format(const GstVideoInfo* info);
+
+/* Component `c` of a mapped frame as a strided array of integer samples.
+ * With GST_MAP_CUDA the data pointer is a device pointer. */
+template <typename Component>
+Component frame_component(const GstVideoFrame* frame, guint c) {
+  const GstVideoFormatInfo* finfo = frame->info.finfo;
+  Component comp;
+  comp.data = GST_VIDEO_FRAME_COMP_DATA(frame, c);
+  comp.width = GST_VIDEO_FRAME_COMP_WIDTH(frame, c);
+  comp.height = GST_VIDEO_FRAME_COMP_HEIGHT(frame, c);
+  comp.row_stride = GST_VIDEO_FRAME_COMP_STRIDE(frame, c);
+  comp.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c);
+  comp.type = GST_VIDEO_FORMAT_INFO_BITS(finfo) > 8 ? iir2d::SampleType::U16 : iir2d::SampleType::U8;
+  comp.depth = GST_VIDEO_FORMAT_INFO_DEPTH(finfo, c);
+  comp.shift = GST_VIDEO_FORMAT_INFO_SHIFT(finfo, c);
+  return comp;
+}
+
+/* Installs the elements' common "cuda-device-id" property (int, -1 = any,
+ * changeable in NULL/READY), in builds without CUDA too. */
+void install_cuda_device_id_property(GObjectClass* klass, guint prop_id, gint default_id);
+
+/* Registers a static enum type once (thread-safe); returns it. */
+GType register_enum_once(GType* type, const char* name, const GEnumValue* values);
+
+}  // namespace iir2d::gst

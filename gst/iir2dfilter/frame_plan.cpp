@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// iir2dfilter's frame plan; see frame_plan.h.
+#include "frame_plan.h"
+
+#include <algorithm>
+
+namespace iir2d::gst::filter {
+
+namespace {
+
+/* Whether YUV/gray component `c` is filtered: luma/gray always, chroma with
+ * planes=all, alpha never. */
+bool component_is_filtered(const GstVideoInfo* info, guint c, GstIir2dPlanes planes) {
+  if (GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A) return false;
+  if (c == 0) return true;  // GST_VIDEO_COMP_Y, or the gray component
+  return planes == GST_IIR2D_PLANES_ALL;
+}
+
+std::size_t comp_samples(const GstVideoInfo* info, guint c) {
+  return static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, c)) *
+         static_cast<std::size_t>(GST_VIDEO_INFO_COMP_HEIGHT(info, c));
+}
+
+}  // namespace
+
+std::vector<PaddingByte> padding_bytes(const GstVideoInfo* info) {
+  std::vector<PaddingByte> paddings;
+  const GstVideoFormatInfo* finfo = info->finfo;
+  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(info); ++p) {
+    gint pstride = 0;
+    std::vector<bool> covered;
+    for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c) {
+      if (GST_VIDEO_FORMAT_INFO_PLANE(finfo, c) != p) continue;
+      pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, c);
+      covered.resize(static_cast<std::size_t>(std::max(pstride, 0)), false);
+      const guint bytes = GST_VIDEO_FORMAT_INFO_BITS(finfo) > 8 ? 2 : 1;
+      for (guint b = 0; b < bytes; ++b) {
+        const guint at = GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c) + b;
+        if (at < covered.size()) covered[at] = true;
+      }
+    }
+    for (std::size_t b = 0; b < covered.size(); ++b)
+      if (!covered[b]) paddings.push_back(PaddingByte{p, static_cast<guint>(b)});
+  }
+  return paddings;
+}
+
+FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& paddings, const Settings& s) {
+  FramePlan plan;
+  const bool temporal = s.temporal();
+  const bool active = s.strength > 0.0 || temporal;
+  const guint n = GST_VIDEO_INFO_N_COMPONENTS(info);
+  auto add_filtered = [&](const guint* comps, int count, bool rgb_luma) {
+    FrameOp op;
+    if (!active) {
+      for (int k = 0; k < count; ++k) {
+        op.kind = OpKind::Copy;
+        op.comp[0] = comps[k];
+        plan.add(op);
+      }
+      return;
+    }
+    if (rgb_luma || (temporal && count > 0)) {
+      op.kind = rgb_luma ? OpKind::RgbLuma : OpKind::Group;
+      op.count = count;
+      for (int k = 0; k < count; ++k) op.comp[k] = comps[k];
+      if (temporal) {
+        op.state_offset = plan.state_floats;
+        plan.state_floats += comp_samples(info, comps[0]) * static_cast<std::size_t>(rgb_luma ? 1 : count);
+      }
+      plan.add(op);
+      return;
+    }
+    for (int k = 0; k < count; ++k) {
+      op.kind = OpKind::Filter;
+      op.comp[0] = comps[k];
+      plan.add(op);
+    }
+  };
+
+  std::vector<bool> done(n, false);
+  if (GST_VIDEO_INFO_IS_RGB(info)) {
+    const guint rgb[3] = {GST_VIDEO_COMP_R, GST_VIDEO_COMP_G, GST_VIDEO_COMP_B};
+    add_filtered(rgb, 3, s.planes == GST_IIR2D_PLANES_LUMA);
+    for (guint c : rgb) done[c] = true;
+  } else {
+    /* Filtered components grouped by size, in component order. */
+    for (guint c = 0; c < n; ++c) {
+      if (done[c] || !component_is_filtered(info, c, s.planes)) continue;
+      guint group[iir2d::kMaxGroupComponents];
+      int count = 0;
+      for (guint d = c; d < n && count < iir2d::kMaxGroupComponents; ++d)
+        if (!done[d] && component_is_filtered(info, d, s.planes) &&
+            GST_VIDEO_INFO_COMP_WIDTH(info, d) == GST_VIDEO_INFO_COMP_WIDTH(info, c) &&
+            GST_VIDEO_INFO_COMP_HEIGHT(info, d) == GST_VIDEO_INFO_COMP_HEIGHT(info, c)) {
+          group[count++] = d;
+          done[d] = true;
+        }
+      add_filtered(group, count, false);
+    }
+  }
+  for (guint c = 0; c < n; ++c) {
+    if (done[c]) continue;
+    FrameOp op;
+    op.kind = OpKind::Copy;
+    op.comp[0] = c;
+    plan.add(op);
+  }
+  for (const PaddingByte& padding : paddings) {
+    FrameOp op;
+    op.kind = OpKind::CopyPadding;
+    op.comp[0] = padding.plane;
+    op.padding_offset = padding.offset;
+    plan.add(op);
+  }
+  /* A copy whose plane no other op writes may run beside the filters (the
+   * CUDA backend puts it on a second stream); one that shares its plane
+   * with a filtered component (RGBA's alpha, NV12's V beside a filtered U)
+   * stays in order with them. */
+  auto plane_of = [info](guint c) { return GST_VIDEO_FORMAT_INFO_PLANE(info->finfo, c); };
+  for (int i = 0; i < plan.n; ++i) {
+    FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
+    if (op.kind != OpKind::Copy) continue;
+    op.plane_alone = true;
+    for (int j = 0; j < plan.n && op.plane_alone; ++j) {
+      const FrameOp& other = plan.ops[static_cast<std::size_t>(j)];
+      if (j == i || other.kind == OpKind::Copy) continue;
+      if (other.kind == OpKind::CopyPadding) {
+        op.plane_alone = other.comp[0] != plane_of(op.comp[0]);
+        continue;
+      }
+      for (int k = 0; k < other.count; ++k)
+        if (plane_of(other.comp[k]) == plane_of(op.comp[0])) op.plane_alone = false;
+    }
+  }
+  return plan;
+}
+
+std::size_t max_state_floats(const GstVideoInfo* info) {
+  std::size_t total = 0;
+  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
+    if (!(GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A)) total += comp_samples(info, c);
+  return total;
+}
+
+iir2d::LumaWeights luma_weights_for_caps(GstCaps* caps, const GstVideoInfo* info, const char** name) {
+  GstVideoColorMatrix matrix = GST_VIDEO_COLOR_MATRIX_UNKNOWN;
+  const gchar* text = gst_structure_get_string(gst_caps_get_structure(caps, 0), "colorimetry");
+  GstVideoColorimetry written;
+  if (text && gst_video_colorimetry_from_string(&written, text)) matrix = written.matrix;
+  if (matrix == GST_VIDEO_COLOR_MATRIX_RGB || matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN) {
+    switch (info->colorimetry.primaries) {
+      case GST_VIDEO_COLOR_PRIMARIES_BT2020: matrix = GST_VIDEO_COLOR_MATRIX_BT2020; break;
+      case GST_VIDEO_COLOR_PRIMARIES_BT470BG:
+      case GST_VIDEO_COLOR_PRIMARIES_SMPTE170M: matrix = GST_VIDEO_COLOR_MATRIX_BT601; break;
+      case GST_VIDEO_COLOR_PRIMARIES_SMPTE240M: matrix = GST_VIDEO_COLOR_MATRIX_SMPTE240M; break;
+      default: matrix = GST_VIDEO_COLOR_MATRIX_BT709; break;
+    }
+  }
+  iir2d::LumaWeights w = iir2d::kLumaBt709;
+  if (!gst_video_color_matrix_get_Kr_Kb(matrix, &w.kr, &w.kb)) {
+    w = iir2d::kLumaBt709;
+    matrix = GST_VIDEO_COLOR_MATRIX_BT709;
+  }
+  switch (matrix) {
+    case GST_VIDEO_COLOR_MATRIX_BT601: *name = "BT.601"; break;
+    case GST_VIDEO_COLOR_MATRIX_BT2020: *name = "BT.2020"; break;
+    case GST_VIDEO_COLOR_MATRIX_SMPTE240M: *name = "SMPTE 240M"; break;
+    case GST_VIDEO_COLOR_MATRIX_FCC: *name = "FCC"; break;
+    default: *name = "BT.709"; break;
+  }
+  return w;
+}
+
+}  // namespace iir2d::gst::filter

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qualitymeter: PSNR, SSIM and temporal stability of a distorted video stream
+ * against its reference, on the GPU for CUDA memory and on the CPU for system
+ * memory; the distorted stream passes through unchanged.
+ */
+#pragma once
+
+#include <gst/base/gstaggregator.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_QUALITY_METER (gst_quality_meter_get_type())
+G_DECLARE_FINAL_TYPE(GstQualityMeter, gst_quality_meter, GST, QUALITY_METER, GstAggregator)
+
+GST_ELEMENT_REGISTER_DECLARE(qualitymeter);
+
+G_END_DECLS

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qualitymeter's measurement of one frame pair: PSNR and SSIM sums per
+ * component and the temporal delta against the previous pair, on the CPU
+ * (refcpu/quality.cpp, system memory) or on the GPU (cuda/quality.cu, CUDA
+ * memory, built with CUDA only; only per-frame scalars come back). The
+ * metrics are ffmpeg's (iir2d/quality.h).
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "../common/cuda_session.h"
+#include "iir2d/quality.h"
+
+namespace iir2d::gst::meter {
+
+enum PadRole { kReference = 0, kDistorted = 1 };
+extern const char* const kRoleNames[2];
+
+/* The component of the temporal delta: luma (or gray), G for RGB formats. */
+guint temporal_component(const GstVideoInfo* info);
+
+/* Measures frame pairs of one format (both inputs have it), keeping the
+ * previous pair's temporal component for the temporal delta. */
+class PairMeasure {
+ public:
+  /* The next pair starts the temporal delta afresh (0): after a flush, a
+   * caps change or an error. */
+  void forget() { have_prev_ = false; }
+
+  /* System memory: maps both buffers for reading (each with its pad's
+   * info; they have one format and size) and measures them with refcpu.
+   * False with *error on failure. */
+  bool measure_system(GstBuffer* ref, const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
+                      iir2d::quality::FrameMetrics* m, std::string* error);
+
+  /* CUDA memory: maps both buffers (CudaFrameScope), runs the kernels on
+   * the session's stream in its device memory slot 0 and copies the
+   * results back (synchronised). False with *error on failure. */
+  bool measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideoInfo* ref_info, GstBuffer* dist,
+                    const GstVideoInfo* dist_info, iir2d::quality::FrameMetrics* m, std::string* error);
+
+ private:
+  /* A packed host copy of a frame's temporal component (CPU path). */
+  struct HostPlane {
+    std::vector<unsigned char> bytes;
+    iir2d::ConstVideoComponent view;
+  };
+  /* Where the CUDA path keeps its parts in the session's slot 0. */
+  struct DeviceLayout {
+    std::size_t workspace_offset = 0, workspace_bytes = 0, prev_offset[2] = {0, 0}, total = 0;
+  };
+  DeviceLayout device_layout(const GstVideoInfo* info) const;
+  std::string enqueue_cuda(CudaSession& cuda, GstVideoFrame* rf, GstVideoFrame* df, int n);
+
+  bool have_prev_ = false;
+  HostPlane prev_host_[2];
+  DeviceLayout layout_;
+  iir2d::ConstVideoComponent prev_device_[2];
+};
+
+/* Depths of the frame's components, and their number (at most
+ * iir2d::quality::kMaxComponents). */
+int component_depths(const GstVideoInfo* info, int* depths);
+
+}  // namespace iir2d::gst::meter
