@@ -5,7 +5,7 @@
  *
  *  - pads, properties (ranges, defaults), caps templates;
  *  - exact values on synthetic frames against hand-derived answers
- *    (tests/quality_cases.h): constant offset, one wrong pixel, identical
+ *    (tests/common/quality_cases.h): constant offset, one wrong pixel, identical
  *    frames (inf and 1.0), odd sizes with partial 4×4 blocks, 10-bit, the
  *    temporal delta;
  *  - pairing: distorted-offset, dropped frames counted (never repeated), one
