@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tier 2: the CUDA kernels (cuda/) against the CPU reference (refcpu/), on
-// seeded random planes, for the whole contract (../shared/docs/FILTER_CONTRACT.md):
+// seeded random planes, for the whole contract (docs/FILTER_CONTRACT.md):
 // filter ids 1-8 x borders x border initialisations x precisions x sizes,
 // video components (u8, u16, 10-bit LSB/MSB, NV12/P010 interleaved chroma)
 // and the error paths of the API.
