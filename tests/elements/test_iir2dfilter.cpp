@@ -3,8 +3,8 @@
  * Tier 3: the iir2dfilter element through GstHarness, system-memory path,
  * against the CPU reference (refcpu) called directly on the same input.
  *
- * meson's test environment points GST_PLUGIN_PATH at <build>/gst; the suite
- * skips (with the reason) if the element cannot be found.
+ * meson's test environment points GST_PLUGIN_PATH at <build>/gst; every test
+ * fails (with the reason) if the element cannot be found.
  */
 #include <gst/base/gstbasetransform.h>
 #include <gst/check/gstharness.h>
@@ -57,7 +57,7 @@ const char* kFormats[] = {"GRAY8", "GRAY16_LE", "NV12",      "NV21",      "I420"
 class Iir2dFilterProperties : public ::testing::Test {
  protected:
   void SetUp() override {
-    SKIP_WITHOUT_ELEMENT();
+    REQUIRE_ELEMENT();
     h_.reset(new_harness());
     ASSERT_TRUE(h_);
     e_ = h_->element;
@@ -248,7 +248,7 @@ TEST_F(Iir2dFilterProperties, OutOfRangeValuesAreRefused) {
 /* Caps                                                                    */
 
 TEST(Iir2dFilterCaps, TemplatesListCudaFirstThenSystemMemory) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   GstElementFactory* f = gst_element_factory_find("iir2dfilter");
   for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
     auto* t = static_cast<GstStaticPadTemplate*>(l->data);
@@ -275,7 +275,7 @@ TEST(Iir2dFilterCaps, TemplatesListCudaFirstThenSystemMemory) {
 }
 
 TEST(Iir2dFilterCaps, UnsupportedFormatFailsNegotiation) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   for (const char* fmt : {"YUY2", "GRAY16_BE", "I422_12LE", "xRGB"}) {
     Harness h(new_harness());
     gst_harness_set_src_caps_str(h.get(), caps_string(fmt, 32, 16).c_str());
@@ -291,7 +291,7 @@ TEST(Iir2dFilterCaps, UnsupportedFormatFailsNegotiation) {
  * then posts an error naming the cause) or a flow error (the buffer is not
  * CUDA memory). */
 TEST(Iir2dFilterCaps, CudaCapsWithoutCudaMemoryFailCleanly) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   Harness h(new_harness());
   GstBus* bus = gst_bus_new();
   gst_element_set_bus(h->element, bus);
@@ -350,7 +350,7 @@ using OutputParam = std::tuple<const char*, Size, Combo, bool>;
 class Iir2dFilterOutput : public ::testing::TestWithParam<OutputParam> {};
 
 TEST_P(Iir2dFilterOutput, MatchesRefcpu) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const auto& [format, size, combo, padded] = GetParam();
   const std::string caps_str = caps_string(format, size.w, size.h);
   SCOPED_TRACE(caps_str + " " + combo.name + (padded ? " padded" : ""));
@@ -447,7 +447,7 @@ void run_bin(const std::string& description, const char* format, Size size, bool
 }
 
 TEST_P(Iir2dFilterCudaOutput, MatchesRefcpuWithinContract) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";
   if (!have_factory("cudaupload") || !have_factory("cudadownload"))
     GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)";
@@ -458,7 +458,7 @@ TEST_P(Iir2dFilterCudaOutput, MatchesRefcpuWithinContract) {
 /* The same route in system memory: checks the bin plumbing the CUDA test
  * relies on, wherever the suite runs. */
 TEST(Iir2dFilterBin, SystemMemoryInABin) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   run_bin("identity ! iir2dfilter name=f ! identity", "NV12", Size{33, 17}, false);
   run_bin("queue ! iir2dfilter name=f ! queue", "I420_10LE", Size{64, 48}, false);
 }
@@ -476,7 +476,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, Iir2dFilterCudaOutput,
 /* Behaviour while PLAYING                                                 */
 
 TEST(Iir2dFilterBehaviour, StrengthZeroIsBitExact) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   for (const char* format : kFormats) {
     SCOPED_TRACE(format);
     const std::string caps_str = caps_string(format, 33, 17);
@@ -495,7 +495,7 @@ TEST(Iir2dFilterBehaviour, StrengthZeroIsBitExact) {
 }
 
 TEST(Iir2dFilterBehaviour, PropertyChangeAppliesToNextBuffer) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("I420", 64, 48);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -520,7 +520,7 @@ TEST(Iir2dFilterBehaviour, PropertyChangeAppliesToNextBuffer) {
 }
 
 TEST(Iir2dFilterBehaviour, ManyBuffersAndCapsChange) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   Harness h(new_harness());
   gst_util_set_object_arg(G_OBJECT(h->element), "planes", "all");
   std::mt19937 rng(5);

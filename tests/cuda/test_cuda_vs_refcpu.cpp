@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tier 2: the CUDA kernels (cuda/) against the CPU reference (refcpu/), on
-// seeded random planes, for the whole contract (../shared/docs/FILTER_CONTRACT.md):
+// seeded random planes, for the whole contract (docs/FILTER_CONTRACT.md):
 // filter ids 1-8 x borders x border initialisations x precisions x sizes,
 // video components (u8, u16, 10-bit LSB/MSB, NV12/P010 interleaved chroma)
 // and the error paths of the API.
@@ -34,6 +34,7 @@
 #include "iir2d/cuda_filter.h"
 #include "iir2d/filters.h"
 #include "iir2d/refcpu.h"
+#include "cuda_device.h"
 #include "filter_params.h"
 
 namespace {
@@ -47,6 +48,7 @@ using iir2d::FilterParams;
 using iir2d::Precision;
 using iir2d::SampleType;
 using iir2d::VideoComponent;
+using iir2d::test::cuda_device_problem;
 
 constexpr double kBorderConstant = 0.3;
 
@@ -138,13 +140,11 @@ struct Summary {
   }
 };
 
-const std::string& device_problem();
-
 class SummaryEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    if (!device_problem().empty()) {
-      std::printf("[ device   ] none: %s\n", device_problem().c_str());
+    if (!cuda_device_problem().empty()) {
+      std::printf("[ device   ] none: %s\n", cuda_device_problem().c_str());
       return;
     }
     int dev = 0, runtime = 0, driver = 0;
@@ -171,28 +171,6 @@ class SummaryEnvironment : public ::testing::Environment {
     ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
 
 // --- Device helpers ---------------------------------------------------------------
-
-/// Empty if a CUDA device can be used, else why not.
-const std::string& device_problem() {
-  static const std::string problem = [] {
-    int count = 0;
-    cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-      std::string why = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
-      (void)cudaGetLastError();
-      return why;
-    }
-    if (count <= 0) return std::string("cudaGetDeviceCount found no device");
-    err = cudaFree(nullptr);
-    if (err != cudaSuccess) {
-      std::string why = std::string("cudaFree(0): ") + cudaGetErrorString(err);
-      (void)cudaGetLastError();
-      return why;
-    }
-    return std::string();
-  }();
-  return problem;
-}
 
 #define ASSERT_CUDA(expr)                                                                  \
   do {                                                                                     \
@@ -268,7 +246,7 @@ std::string plane_case_name(const ::testing::TestParamInfo<PlaneTuple>& info) {
 class DeviceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!device_problem().empty()) GTEST_SKIP() << "no CUDA device: " << device_problem();
+    if (!cuda_device_problem().empty()) GTEST_SKIP() << cuda_device_problem();
   }
 };
 
@@ -276,7 +254,7 @@ template <typename Param>
 class DeviceTestP : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
-    if (!device_problem().empty()) GTEST_SKIP() << "no CUDA device: " << device_problem();
+    if (!cuda_device_problem().empty()) GTEST_SKIP() << cuda_device_problem();
   }
 };
 

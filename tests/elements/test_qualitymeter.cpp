@@ -5,7 +5,7 @@
  *
  *  - pads, properties (ranges, defaults), caps templates;
  *  - exact values on synthetic frames against hand-derived answers
- *    (tests/quality_cases.h): constant offset, one wrong pixel, identical
+ *    (tests/common/quality_cases.h): constant offset, one wrong pixel, identical
  *    frames (inf and 1.0), odd sizes with partial 4×4 blocks, 10-bit, the
  *    temporal delta;
  *  - pairing: distorted-offset, dropped frames counted (never repeated), one
@@ -71,11 +71,12 @@ bool have_factory(const char* name) {
   return f != nullptr;
 }
 
-#define SKIP_WITHOUT_ELEMENT()                                                                          \
+/* Our own elements: a test that cannot find them fails (it never skips). */
+#define REQUIRE_ELEMENT(name)                                                                           \
   do {                                                                                                  \
-    if (!have_factory("qualitymeter"))                                                                  \
-      GTEST_SKIP() << "element qualitymeter not found: build the plugin and set GST_PLUGIN_PATH to "    \
-                      "<build>/gst (meson test does)";                                                  \
+    if (!have_factory(name))                                                                            \
+      FAIL() << "element " name " not found: build the plugin and set GST_PLUGIN_PATH to "              \
+                "<build>/gst (meson test does)";                                                        \
   } while (0)
 
 /* ---- running a pipeline to EOS ----------------------------------------- */
@@ -299,7 +300,7 @@ int frame_index_of(const FrameReport& r) {
 /* ---- the element ------------------------------------------------------- */
 
 TEST(QualityMeterElement, PadsAndMetadata) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   GstElementFactory* f = gst_element_factory_find("qualitymeter");
   EXPECT_STREQ(gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS), "Filter/Analyzer/Video");
   int sinks = 0, srcs = 0;
@@ -328,7 +329,7 @@ TEST(QualityMeterElement, PadsAndMetadata) {
 }
 
 TEST(QualityMeterElement, PropertiesShowRangesAndDefaults) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   GstElement* e = gst_element_factory_make("qualitymeter", nullptr);
   GObjectClass* k = G_OBJECT_GET_CLASS(e);
   auto spec = [&](const char* name) {
@@ -377,7 +378,7 @@ TEST(QualityMeterElement, PropertiesShowRangesAndDefaults) {
 /* ---- exact values ------------------------------------------------------ */
 
 TEST(QualityMeterValues, ConstantOffsetI420) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   const std::string caps = caps_string("I420", 64, 48);
   MeterRun r = run_meter(caps, {{constant(100), 0}}, caps, {{constant(110), 0}});
   ASSERT_TRUE(r.eos) << r.error;
@@ -400,7 +401,7 @@ TEST(QualityMeterValues, ConstantOffsetI420) {
 }
 
 TEST(QualityMeterValues, IdenticalFramesGiveInfinityAndOne) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   const std::string caps = caps_string("NV12", 64, 48);
   CodeFn texture = [](int c, int x, int y) { return static_cast<unsigned>((x * 7 + y * 13 + c * 50) & 0xff); };
   MeterRun r = run_meter(caps, {{texture, 0}, {texture, kFrame}}, caps, {{texture, 0}, {texture, kFrame}});
@@ -418,7 +419,7 @@ TEST(QualityMeterValues, IdenticalFramesGiveInfinityAndOne) {
 }
 
 TEST(QualityMeterValues, OneWrongPixelGray) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   CodeFn wrong = [](int, int x, int y) { return x == 20 && y == 20 ? 150u : 100u; };
   MeterRun r = run_meter(kGray, {{constant(100), 0}}, kGray, {{wrong, 0}});
   ASSERT_TRUE(r.eos) << r.error;
@@ -434,7 +435,7 @@ TEST(QualityMeterValues, OneWrongPixelGray) {
 }
 
 TEST(QualityMeterValues, OddSizePartialBlocksAreLeftOutOfSsim) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // Y444 13×9: every plane has 3×2 complete blocks (2×1 windows); row 8 and
   // column 12 are in none.
   const std::string caps = caps_string("Y444", 13, 9);
@@ -454,7 +455,7 @@ TEST(QualityMeterValues, OddSizePartialBlocksAreLeftOutOfSsim) {
 }
 
 TEST(QualityMeterValues, TenBitPeakIs1023) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   const std::string caps = caps_string("I420_10LE", 64, 48);
   MeterRun r = run_meter(caps, {{constant(700, 512), 0}}, caps, {{constant(690, 512), 0}});
   ASSERT_TRUE(r.eos) << r.error;
@@ -464,7 +465,7 @@ TEST(QualityMeterValues, TenBitPeakIs1023) {
 }
 
 TEST(QualityMeterValues, TemporalDelta) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // Reference steps by 10 codes a frame, distorted by 11: |11/255 − 10/255| from frame 1.
   MeterRun r = run_meter(kGray, sequence(5, false), kGray, sequence(5, true));
   ASSERT_TRUE(r.eos) << r.error;
@@ -474,7 +475,7 @@ TEST(QualityMeterValues, TemporalDelta) {
 }
 
 TEST(QualityMeterValues, RgbPlanesAreNamedRgbAndGStandsInForLuma) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // RGBA 64×48: R off by 10 in the first frame; the distorted G moves by 10
   // codes in the second while the reference stands still.
   const std::string caps = caps_string("RGBA", 64, 48);
@@ -507,7 +508,7 @@ TEST(QualityMeterValues, RgbPlanesAreNamedRgbAndGStandsInForLuma) {
 class QualityMeterFormats : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(QualityMeterFormats, IdenticalAndOneCodeApart) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   const std::string caps = caps_string(GetParam(), 64, 48);
   GstCaps* c = gst_caps_from_string(caps.c_str());
   GstVideoInfo info;
@@ -538,8 +539,8 @@ INSTANTIATE_TEST_SUITE_P(All, QualityMeterFormats,
                          [](const auto& i) { return std::string(i.param); });
 
 TEST(QualityMeterFormatsList, TemplateHasEveryFormatIir2dfilterAccepts) {
-  SKIP_WITHOUT_ELEMENT();
-  if (!have_factory("iir2dfilter")) GTEST_SKIP() << "iir2dfilter not found";
+  REQUIRE_ELEMENT("qualitymeter");
+  REQUIRE_ELEMENT("iir2dfilter");
   auto sink_caps = [](const char* element, const char* pad) {
     GstElement* e = gst_element_factory_make(element, nullptr);
     GstPad* p = gst_element_get_static_pad(e, pad);
@@ -558,7 +559,7 @@ TEST(QualityMeterFormatsList, TemplateHasEveryFormatIir2dfilterAccepts) {
 /* ---- pairing ----------------------------------------------------------- */
 
 TEST(QualityMeterPairing, DistortedOffsetRealignsShiftedTimestamps) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   const GstClockTime late = 3 * kFrame;  // the distorted stream's timestamps are 100 ms late
   MeterRun r = run_meter(kGray, sequence(10, false), kGray, sequence(10, true, late),
                     "distorted-offset=" + std::to_string(-static_cast<gint64>(late)));
@@ -587,7 +588,7 @@ TEST(QualityMeterPairing, DistortedOffsetRealignsShiftedTimestamps) {
 }
 
 TEST(QualityMeterPairing, DroppedDistortedFramesAreCountedNotRepeated) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   MeterRun r = run_meter(kGray, sequence(10, false), kGray, sequence(10, true, 0, {3, 7}));
   ASSERT_TRUE(r.eos) << r.error;
   EXPECT_EQ(r.summary.frames, 8u);
@@ -603,7 +604,7 @@ TEST(QualityMeterPairing, DroppedDistortedFramesAreCountedNotRepeated) {
 }
 
 TEST(QualityMeterPairing, DroppedReferenceFramesStillPassTheDistortedThrough) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   MeterRun r = run_meter(kGray, sequence(10, false, 0, {0, 5}), kGray, sequence(10, true));
   ASSERT_TRUE(r.eos) << r.error;
   EXPECT_EQ(r.summary.frames, 8u);
@@ -615,7 +616,7 @@ TEST(QualityMeterPairing, DroppedReferenceFramesStillPassTheDistortedThrough) {
 }
 
 TEST(QualityMeterPairing, OnePadAtEosEarly) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // The distorted stream ends after 6 frames: 4 reference frames unpaired.
   MeterRun a = run_meter(kGray, sequence(10, false), kGray, sequence(6, true));
   ASSERT_TRUE(a.eos) << a.error;
@@ -641,7 +642,7 @@ TEST(QualityMeterPairing, OnePadAtEosEarly) {
 /* ---- bad input --------------------------------------------------------- */
 
 TEST(QualityMeterBadInput, MismatchedFormatFailsNamingBothSides) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   MeterRun r = run_meter(caps_string("I420", 64, 48), {{constant(10), 0}}, caps_string("NV12", 64, 48),
                     {{constant(10), 0}});
   EXPECT_FALSE(r.eos);
@@ -652,7 +653,7 @@ TEST(QualityMeterBadInput, MismatchedFormatFailsNamingBothSides) {
 }
 
 TEST(QualityMeterBadInput, MismatchedSizeFailsNamingBothSides) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   MeterRun r = run_meter(caps_string("I420", 64, 48), {{constant(10), 0}}, caps_string("I420", 64, 50),
                     {{constant(10), 0}});
   EXPECT_FALSE(r.eos);
@@ -661,7 +662,7 @@ TEST(QualityMeterBadInput, MismatchedSizeFailsNamingBothSides) {
 }
 
 TEST(QualityMeterBadInput, StatsFileInMissingDirectoryFailsAtStart) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   Pipeline p = parse("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=32,height=32 ! tee name=t "
                      "t. ! queue ! q.reference t. ! queue ! q.distorted "
                      "qualitymeter name=q stats-file=/nonexistent-qualitymeter-dir/stats.csv ! fakesink");
@@ -718,7 +719,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 TEST(QualityMeterOutputs, StatsFileCsv) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   TempDir dir;
   const std::string caps = caps_string("I420", 64, 48);
   MeterRun r = run_meter(caps, {{constant(100), 0}, {constant(100), kFrame}}, caps, {{constant(110), 0}, {constant(100), kFrame}},
@@ -741,7 +742,7 @@ TEST(QualityMeterOutputs, StatsFileCsv) {
 }
 
 TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   TempDir dir;
   MeterRun r = run_meter(kGray, sequence(2, false), kGray, sequence(2, true), "stats-file=" + dir.file("stats.jsonl"));
   ASSERT_TRUE(r.eos) << r.error;
@@ -762,7 +763,7 @@ TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
 }
 
 TEST(QualityMeterOutputs, StatsFileIsFlushedAsItGoes) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   TempDir dir;
   Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist format=time "
                      "caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q stats-file=" + dir.file("s.csv") +
@@ -796,7 +797,7 @@ TEST(QualityMeterOutputs, StatsFileIsFlushedAsItGoes) {
 }
 
 TEST(QualityMeterOutputs, ThresholdsPostOneMessagePerEdge) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // Distorted luma offsets 1, 10, 10, 1, 10, 1: PSNR 48.1, 28.1, 28.1, 48.1, 28.1, 48.1 dB.
   const int offsets[] = {1, 10, 10, 1, 10, 1};
   std::vector<Frame> ref, dist;
@@ -830,7 +831,7 @@ TEST(QualityMeterOutputs, ThresholdsPostOneMessagePerEdge) {
 }
 
 TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   // PSNR-Y of offsets 1, 2, 4, 8: 20·log10(255/d).
   const int offsets[] = {1, 2, 4, 8};
   std::vector<Frame> ref, dist;
@@ -986,7 +987,7 @@ TempDir* QualityMeterFfmpeg::dir_ = nullptr;
 std::string QualityMeterFfmpeg::setup_error_;
 
 TEST_P(QualityMeterFfmpeg, AgreesPerFrameWithFfmpegPsnrAndSsim) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   ASSERT_TRUE(setup_error_.empty()) << setup_error_;
   const FfmpegCase c = GetParam();
   const std::string ref = dir_->file("ref.y4m"), dist = dir_->file(std::string("dist-") + c.name + ".y4m");
@@ -1055,7 +1056,7 @@ bool meter_has_cuda_caps() {
 /* Without a driver (or in a build without CUDA) CUDA caps fail with an
  * error, never a crash or a hang; the plugin still loads. */
 TEST(QualityMeterBadInput, CudaCapsWithoutDriverFailCleanly) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   if (have_factory("cudaupload")) GTEST_SKIP() << "a CUDA driver is present: QualityMeterCuda covers CUDA memory";
   const std::string caps = "video/x-raw(memory:CUDAMemory),format=NV12,width=64,height=48,framerate=30/1";
   MeterRun r = run_meter(caps, {{constant(10), 0}}, caps, {{constant(10), 0}});
@@ -1077,7 +1078,7 @@ class QualityMeterCuda : public ::testing::TestWithParam<CudaCase> {};
 /* One source, one distortion (iir2dfilter on the CPU), two meters on the same
  * frames: one in system memory, one behind cudaupload. */
 TEST_P(QualityMeterCuda, MatchesCpuOnTheSameFrames) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT("qualitymeter");
   if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter was built without CUDA";
   if (!have_factory("cudaupload"))
     GTEST_SKIP() << "cudaupload is not registered (no NVIDIA driver, or no nvcodec plugin)";

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 
+#include "cuda_device.h"
 #include "iir2d/cuda_quality.h"
 #include "iir2d/quality.h"
 #include "quality_cases.h"
@@ -21,22 +22,12 @@
 namespace {
 
 namespace q = iir2d::quality;
+using iir2d::test::cuda_device_problem;
 using qcases::HostPlane;
-
-std::string device_problem() {
-  static const std::string why = [] {
-    int count = 0;
-    const cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess) return std::string("cudaGetDeviceCount: ") + cudaGetErrorString(e);
-    if (count <= 0) return std::string("no CUDA device");
-    return std::string();
-  }();
-  return why;
-}
 
 #define SKIP_WITHOUT_DEVICE()                                                                    \
   do {                                                                                           \
-    if (!device_problem().empty()) GTEST_SKIP() << "no CUDA device: " << device_problem();        \
+    if (!cuda_device_problem().empty()) GTEST_SKIP() << cuda_device_problem();                    \
   } while (0)
 
 #define CUDA_OK(call) ASSERT_EQ((call), cudaSuccess) << #call

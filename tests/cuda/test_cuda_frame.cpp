@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cuda_device.h"
 #include "iir2d/cuda_filter.h"
 #include "iir2d/cuda_video.h"
 #include "iir2d/filters.h"
@@ -42,21 +43,7 @@ using iir2d::SampleType;
 using iir2d::TemporalMode;
 using iir2d::TemporalParams;
 using iir2d::VideoComponent;
-
-/// Empty if a CUDA device can be used, else why not.
-std::string device_problem() {
-  static const std::string problem = [] {
-    int count = 0;
-    cudaError_t err = cudaGetDeviceCount(&count);
-    if (err == cudaSuccess && count > 0) err = cudaFree(nullptr);
-    if (err != cudaSuccess) {
-      (void)cudaGetLastError();
-      return std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
-    }
-    return count > 0 ? std::string() : std::string("no CUDA device");
-  }();
-  return problem;
-}
+using iir2d::test::cuda_device_problem;
 
 struct CudaFree {
   void operator()(void* p) const { (void)cudaFree(p); }
@@ -166,7 +153,7 @@ using CaseParam = std::tuple<Layout, Precision, TemporalMode, std::pair<int, int
 class CudaFrameVsRefcpu : public ::testing::TestWithParam<CaseParam> {
  protected:
   void SetUp() override {
-    if (!device_problem().empty()) GTEST_SKIP() << "no CUDA device: " << device_problem();
+    if (!cuda_device_problem().empty()) GTEST_SKIP() << cuda_device_problem();
   }
 };
 

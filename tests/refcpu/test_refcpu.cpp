@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tier 1: the CPU reference against expectations derived by hand from
-// ../shared/docs/FILTER_CONTRACT.md — closed-form impulse and step responses,
+// docs/FILTER_CONTRACT.md — closed-form impulse and step responses,
 // the DC gains of the contract's table, border modes on short rows, the
 // iir2d warm-up formulas and the precision modes. None of the expectations
 // below is computed by running the contract's recursions.

@@ -222,7 +222,7 @@ using RgbParam = std::tuple<const char*, Matrix>;
 class Iir2dFilterRgbLuma : public ::testing::TestWithParam<RgbParam> {};
 
 TEST_P(Iir2dFilterRgbLuma, MatchesPublishedMatrixRoundTrip) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const auto& [format, matrix] = GetParam();
   std::string caps_str = caps_string(format, 61, 37);
   if (matrix.colorimetry) caps_str += std::string(",colorimetry=") + matrix.colorimetry;
@@ -259,7 +259,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, Iir2dFilterRgbLuma,
 /* Temporal smoothing                                                      */
 
 TEST(Iir2dFilterTemporal, StaticSceneConverges) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("I420", 48, 32);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -293,7 +293,7 @@ TEST(Iir2dFilterTemporal, StaticSceneConverges) {
 }
 
 TEST(Iir2dFilterTemporal, AdaptiveFollowsASceneCutWithinOneFrame) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("NV12", 64, 36);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -346,7 +346,7 @@ void expect_restart(const char* format, const std::function<void(GstHarness*, Gs
 }
 
 TEST(Iir2dFilterTemporal, ContinuesWithoutAReason) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   /* The control case: nothing happens, so B's output still holds A. */
   const std::string caps_str = caps_string("GRAY8", 40, 30);
   const GstVideoInfo info = video_info(caps_str);
@@ -371,7 +371,7 @@ TEST(Iir2dFilterTemporal, ContinuesWithoutAReason) {
 }
 
 TEST(Iir2dFilterTemporal, FlushStopRestarts) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   expect_restart("GRAY8", [](GstHarness* h, GstBuffer*) {
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
@@ -382,17 +382,17 @@ TEST(Iir2dFilterTemporal, FlushStopRestarts) {
 }
 
 TEST(Iir2dFilterTemporal, DiscontRestarts) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   expect_restart("NV12", [](GstHarness*, GstBuffer* b) { GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT); });
 }
 
 TEST(Iir2dFilterTemporal, FilterIdChangeRestarts) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   expect_restart("Y444", [](GstHarness* h, GstBuffer*) { g_object_set(h->element, "filter-id", 5u, nullptr); }, 5);
 }
 
 TEST(Iir2dFilterTemporal, CapsChangeRestarts) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string other = caps_string("GRAY8", 40, 31);
   expect_restart(
       "GRAY8", [other](GstHarness* h, GstBuffer*) { gst_harness_set_src_caps_str(h, other.c_str()); }, 1,
@@ -400,7 +400,7 @@ TEST(Iir2dFilterTemporal, CapsChangeRestarts) {
 }
 
 TEST(Iir2dFilterTemporal, RgbLumaAndAllFollowRefcpu) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   for (const char* planes : {"luma", "all"}) {
     for (const char* format : {"RGBA", "BGRx", "GBR"}) {
       SCOPED_TRACE(std::string(format) + " planes=" + planes);
@@ -433,7 +433,7 @@ TEST(Iir2dFilterTemporal, RgbLumaAndAllFollowRefcpu) {
 /* Live control                                                            */
 
 TEST(Iir2dFilterControl, StrengthRampGivesThePerFrameStrength) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("I420_10LE", 32, 24);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -466,7 +466,7 @@ TEST(Iir2dFilterControl, StrengthRampGivesThePerFrameStrength) {
 }
 
 TEST(Iir2dFilterControl, TemporalAlphaAndBorderConstantAreControllable) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("GRAY8", 16, 16);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -493,7 +493,7 @@ TEST(Iir2dFilterControl, TemporalAlphaAndBorderConstantAreControllable) {
 }
 
 TEST(Iir2dFilterPassthrough, HandsOnTheSameBuffer) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("P010_10LE", 32, 18);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -532,7 +532,7 @@ TEST(Iir2dFilterPassthrough, HandsOnTheSameBuffer) {
 /* The two extensions over IIR2D                                           */
 
 TEST(Iir2dFilterUnityGain, KeepsAFlatFrameFlat) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   for (const char* format : {"GRAY16_LE", "GRAY8", "P010_10LE"}) {
     const std::string caps_str = caps_string(format, 29, 19);
     const GstVideoInfo info = video_info(caps_str);
@@ -575,7 +575,7 @@ TEST(Iir2dFilterUnityGain, KeepsAFlatFrameFlat) {
  * response h[n] = k (a|n| + 1) e^(-a|n|), a = 1.695 / sigma, normalised to
  * sum 1 (Deriche's recursive coefficients realise it exactly). */
 TEST(Iir2dFilterSigma, ImpulseResponseWidthFollowsDeriche) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const int w = 257, hgt = 6, c = 128;
   const std::string caps_str = caps_string("GRAY16_LE", w, hgt);
   const GstVideoInfo info = video_info(caps_str);
@@ -634,7 +634,7 @@ TEST(Iir2dFilterSigma, ImpulseResponseWidthFollowsDeriche) {
 /* QoS and latency                                                         */
 
 TEST(Iir2dFilterQos, LateBuffersAreDroppedAndCounted) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   const std::string caps_str = caps_string("NV12", 32, 16);
   const GstVideoInfo info = video_info(caps_str);
   Harness h(new_harness());
@@ -664,7 +664,7 @@ TEST(Iir2dFilterQos, LateBuffersAreDroppedAndCounted) {
 }
 
 TEST(Iir2dFilterLatency, IsUpstreamLatency) {
-  SKIP_WITHOUT_ELEMENT();
+  REQUIRE_ELEMENT();
   Harness h(new_harness());
   gst_harness_set_src_caps_str(h.get(), caps_string("I420", 32, 16).c_str());
   for (GstClockTime latency : {GstClockTime(0), GstClockTime(40 * GST_MSECOND)}) {
@@ -678,7 +678,7 @@ TEST(Iir2dFilterLatency, IsUpstreamLatency) {
 
 #define SKIP_WITHOUT_CUDA()                                                                                   \
   do {                                                                                                        \
-    SKIP_WITHOUT_ELEMENT();                                                                                   \
+    REQUIRE_ELEMENT();                                                                                        \
     if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";                       \
     if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
       GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
