@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+// The plugin's parts without a pipeline (gst/common, gst/iir2dfilter,
+// gst/qualitymeter): the frame plan from a GstVideoInfo alone, the meter's
+// pairing rule and statistics against hand-worked numbers, the property
+// table, and the CUDA session (what it says without a driver; on a GPU,
+// its streams and device memory).
+#include <dlfcn.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/cuda_session.h"
+#include "common/property_table.h"
+#include "iir2dfilter/frame_plan.h"
+#include "qualitymeter/pairing.h"
+#include "qualitymeter/stats.h"
+
+namespace {
+
+using iir2d::gst::CudaFrameScope;
+using iir2d::gst::CudaSession;
+namespace filter = iir2d::gst::filter;
+namespace meter = iir2d::gst::meter;
+
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+GstVideoInfo video_info(GstVideoFormat format, int w, int h) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, format, w, h);
+  return info;
+}
+
+filter::FramePlan plan_for(GstVideoFormat format, const filter::Settings& s, int w = 64, int h = 48) {
+  const GstVideoInfo info = video_info(format, w, h);
+  return filter::plan_frame(&info, filter::padding_bytes(&info), s);
+}
+
+// ---- frame plan ----------------------------------------------------------
+
+TEST(FramePlan, Nv12LumaFiltersYAndCopiesChromaBesideIt) {
+  const filter::FramePlan p = plan_for(GST_VIDEO_FORMAT_NV12, filter::Settings{});
+  ASSERT_EQ(p.n, 3);
+  EXPECT_EQ(p.ops[0].kind, filter::OpKind::Filter);
+  EXPECT_EQ(p.ops[0].comp[0], 0u);
+  for (int i : {1, 2}) {
+    EXPECT_EQ(p.ops[i].kind, filter::OpKind::Copy);
+    EXPECT_EQ(p.ops[i].comp[0], static_cast<guint>(i));
+    // U and V share plane 1, which no filter writes: both copies may run beside the filter.
+    EXPECT_TRUE(p.ops[i].plane_alone) << i;
+  }
+  EXPECT_EQ(p.state_floats, 0u);
+}
+
+TEST(FramePlan, Nv12AllPlanesTemporalGroupsBySamplingGrid) {
+  filter::Settings s;
+  s.planes = GST_IIR2D_PLANES_ALL;
+  s.temporal_mode = GST_IIR2D_TEMPORAL_FIXED;
+  const filter::FramePlan p = plan_for(GST_VIDEO_FORMAT_NV12, s);
+  ASSERT_EQ(p.n, 2);
+  EXPECT_EQ(p.ops[0].kind, filter::OpKind::Group);
+  EXPECT_EQ(p.ops[0].count, 1);
+  EXPECT_EQ(p.ops[0].state_offset, 0u);
+  EXPECT_EQ(p.ops[1].kind, filter::OpKind::Group);
+  EXPECT_EQ(p.ops[1].count, 2);  // U and V, 32x24 each
+  EXPECT_EQ(p.ops[1].state_offset, 64u * 48u);
+  EXPECT_EQ(p.state_floats, 64u * 48u + 2u * 32u * 24u);
+  const GstVideoInfo info = video_info(GST_VIDEO_FORMAT_NV12, 64, 48);
+  EXPECT_EQ(filter::max_state_floats(&info), p.state_floats);
+}
+
+TEST(FramePlan, StrengthZeroWithoutTemporalCopiesEverything) {
+  filter::Settings s;
+  s.strength = 0.0;
+  const filter::FramePlan p = plan_for(GST_VIDEO_FORMAT_I420, s);
+  ASSERT_EQ(p.n, 3);
+  for (int i = 0; i < p.n; ++i) {
+    EXPECT_EQ(p.ops[i].kind, filter::OpKind::Copy) << i;
+    EXPECT_TRUE(p.ops[i].plane_alone) << i;
+  }
+}
+
+TEST(FramePlan, RgbxLumaRunsThroughYAndCopiesThePaddingByte) {
+  const filter::FramePlan p = plan_for(GST_VIDEO_FORMAT_RGBx, filter::Settings{});
+  ASSERT_EQ(p.n, 2);
+  EXPECT_EQ(p.ops[0].kind, filter::OpKind::RgbLuma);
+  EXPECT_EQ(p.ops[0].count, 3);
+  EXPECT_EQ(p.ops[1].kind, filter::OpKind::CopyPadding);
+  EXPECT_EQ(p.ops[1].comp[0], 0u);        // plane 0
+  EXPECT_EQ(p.ops[1].padding_offset, 3u);  // R G B x
+}
+
+TEST(FramePlan, RgbaAlphaIsCopiedInOrderWithTheFilter) {
+  const filter::FramePlan p = plan_for(GST_VIDEO_FORMAT_RGBA, filter::Settings{});
+  ASSERT_EQ(p.n, 2);
+  EXPECT_EQ(p.ops[1].kind, filter::OpKind::Copy);
+  EXPECT_EQ(p.ops[1].comp[0], static_cast<guint>(GST_VIDEO_COMP_A));
+  EXPECT_FALSE(p.ops[1].plane_alone);  // alpha shares the packed plane with R, G, B
+  const GstVideoInfo info = video_info(GST_VIDEO_FORMAT_RGBA, 64, 48);
+  EXPECT_EQ(filter::max_state_floats(&info), 3u * 64u * 48u);  // alpha is never filtered
+}
+
+TEST(FramePlan, PaddingBytesOfPackedFormats) {
+  struct Case {
+    GstVideoFormat format;
+    int count;
+    guint offset;
+  } cases[] = {{GST_VIDEO_FORMAT_BGRx, 1, 3}, {GST_VIDEO_FORMAT_xRGB, 1, 0}, {GST_VIDEO_FORMAT_RGB, 0, 0},
+               {GST_VIDEO_FORMAT_I420, 0, 0}};
+  for (const Case& c : cases) {
+    const GstVideoInfo info = video_info(c.format, 8, 4);
+    const auto paddings = filter::padding_bytes(&info);
+    ASSERT_EQ(static_cast<int>(paddings.size()), c.count) << gst_video_format_to_string(c.format);
+    if (c.count) {
+      EXPECT_EQ(paddings[0].offset, c.offset);
+    }
+  }
+}
+
+TEST(FramePlan, LumaWeightsFollowTheCapsColorimetry) {
+  struct Case {
+    const char* caps;
+    double kr, kb;
+    const char* name;
+  } cases[] = {
+      {"video/x-raw,format=RGBA,width=8,height=8,colorimetry=bt601", 0.299, 0.114, "BT.601"},
+      {"video/x-raw,format=RGBA,width=8,height=8,colorimetry=bt2020", 0.2627, 0.0593, "BT.2020"},
+      {"video/x-raw,format=RGBA,width=8,height=8", 0.2126, 0.0722, "BT.709"},
+  };
+  for (const Case& c : cases) {
+    GstCaps* caps = gst_caps_from_string(c.caps);
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_from_caps(&info, caps));
+    const char* name = "";
+    const iir2d::LumaWeights w = filter::luma_weights_for_caps(caps, &info, &name);
+    EXPECT_NEAR(w.kr, c.kr, 1e-12) << c.caps;
+    EXPECT_NEAR(w.kb, c.kb, 1e-12) << c.caps;
+    EXPECT_STREQ(name, c.name);
+    gst_caps_unref(caps);
+  }
+}
+
+// ---- pairing --------------------------------------------------------------
+
+constexpr GstClockTime kMs = GST_MSECOND;
+
+TEST(Pairing, WithinHalfAFrameOfTheShorterDuration) {
+  const char* why = "";
+  // 40 ms frames: tolerance 20 ms (exclusive).
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1019 * kMs, 40 * kMs, 0, &why), meter::Step::Pair);
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 981 * kMs, 40 * kMs, 0, &why), meter::Step::Pair);
+  // The distorted frame is 20 ms later: the reference frame has no partner.
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1020 * kMs, 40 * kMs, 0, &why), meter::Step::UnpairedReference);
+  EXPECT_STREQ(why, "no partner at its running time");
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 980 * kMs, 40 * kMs, 0, &why), meter::Step::UnpairedDistorted);
+  // The shorter duration decides: 20 ms gives 10 ms.
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1015 * kMs, 20 * kMs, 0, &why), meter::Step::UnpairedReference);
+}
+
+TEST(Pairing, DistortedOffsetShiftsTheDistortedTimes) {
+  const char* why = "";
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1100 * kMs, 40 * kMs, -100 * static_cast<gint64>(kMs), &why),
+            meter::Step::Pair);
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1000 * kMs, 40 * kMs, -100 * static_cast<gint64>(kMs), &why),
+            meter::Step::UnpairedDistorted);
+}
+
+TEST(Pairing, WithoutDurationsOnlyEqualTimesPair) {
+  const char* why = "";
+  EXPECT_EQ(meter::pair_step(5, GST_CLOCK_TIME_NONE, 5, GST_CLOCK_TIME_NONE, 0, &why), meter::Step::Pair);
+  EXPECT_EQ(meter::pair_step(5, GST_CLOCK_TIME_NONE, 6, GST_CLOCK_TIME_NONE, 0, &why),
+            meter::Step::UnpairedReference);
+}
+
+TEST(Pairing, FramesWithoutRunningTimeAreUnpaired) {
+  const char* why = "";
+  EXPECT_EQ(meter::pair_step(GST_CLOCK_TIME_NONE, 40 * kMs, 0, 40 * kMs, 0, &why), meter::Step::UnpairedReference);
+  EXPECT_STREQ(why, "outside its segment or without a timestamp");
+  EXPECT_EQ(meter::pair_step(0, 40 * kMs, GST_CLOCK_TIME_NONE, 40 * kMs, 0, &why), meter::Step::UnpairedDistorted);
+}
+
+TEST(Pairing, FrameDurationFromTheBufferElseTheRate) {
+  GstVideoInfo info = video_info(GST_VIDEO_FORMAT_I420, 8, 8);
+  info.fps_n = 25;
+  info.fps_d = 1;
+  GstBuffer* buf = gst_buffer_new();
+  EXPECT_EQ(meter::frame_duration(buf, &info), 40 * kMs);
+  GST_BUFFER_DURATION(buf) = 33 * kMs;
+  EXPECT_EQ(meter::frame_duration(buf, &info), 33 * kMs);
+  GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_NONE;
+  info.fps_n = 0;
+  EXPECT_EQ(meter::frame_duration(buf, &info), GST_CLOCK_TIME_NONE);
+  EXPECT_FALSE(meter::is_gap(buf));  // no GAP flag
+  GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
+  EXPECT_TRUE(meter::is_gap(buf));
+  gst_buffer_unref(buf);
+}
+
+// ---- statistics -------------------------------------------------------------
+
+const iir2d::qm::MetricSummary* find(const iir2d::qm::Summary& s, const std::string& metric) {
+  for (const auto& m : s.metrics)
+    if (m.metric == metric) return &m;
+  return nullptr;
+}
+
+TEST(Stats, SummaryByHand) {
+  meter::Collected c;
+  c.frames = 5;
+  c.unpaired[0] = 2;
+  c.unpaired[1] = 7;
+  for (double v : {3.0, 1.0, std::nan(""), 4.0, 2.0}) c.add("psnr-y", v);
+  for (double v : {1.0, 0.0}) c.add("zero", v);
+  for (double v : {1.0, -1.0}) c.add("negative", v);
+  const iir2d::qm::Summary s = meter::summarise(c);
+  EXPECT_EQ(s.frames, 5u);
+  EXPECT_EQ(s.unpaired_reference, 2u);
+  EXPECT_EQ(s.unpaired_distorted, 7u);
+  const auto* y = find(s, "psnr-y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->count, 4u);  // the NaN is left out
+  EXPECT_EQ(y->min, 1.0);
+  EXPECT_EQ(y->p50, 2.0);  // nearest rank: ceil(0.50 * 4) = 2nd
+  EXPECT_EQ(y->p95, 4.0);  // ceil(0.95 * 4) = 4th
+  EXPECT_DOUBLE_EQ(y->mean, 2.5);
+  EXPECT_DOUBLE_EQ(y->harmonic_mean, 4.0 / (1.0 + 1.0 / 2 + 1.0 / 3 + 1.0 / 4));  // 1.92
+  EXPECT_EQ(y->max, 4.0);
+  EXPECT_EQ(find(s, "zero")->harmonic_mean, 0.0);
+  EXPECT_TRUE(std::isnan(find(s, "negative")->harmonic_mean));
+}
+
+TEST(Stats, NumbersAsWritten) {
+  EXPECT_EQ(meter::format_number(INFINITY), "inf");
+  EXPECT_EQ(meter::format_number(-INFINITY), "-inf");
+  EXPECT_EQ(meter::format_number(std::nan("")), "nan");
+  EXPECT_EQ(meter::format_number(0.1), "0.1");
+  EXPECT_EQ(meter::format_number(1.0 / 3.0), "0.333333333333");
+}
+
+TEST(Stats, CsvFileHasVersionHeaderAndRow) {
+  char path[] = "/tmp/iir2d-stats-XXXXXX.csv";
+  const int fd = mkstemps(path, 4);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    meter::StatsWriter w;
+    std::string why;
+    ASSERT_TRUE(w.open(path, GST_QUALITY_METER_STATS_FORMAT_AUTO, &why)) << why;
+    iir2d::qm::FrameReport r;
+    r.frame = 3;
+    r.pts = 40;
+    r.running_time = 40;
+    r.components = 1;
+    r.psnr[0] = INFINITY;
+    r.psnr_avg = INFINITY;
+    r.ssim[0] = 1.0;
+    r.ssim_all = 1.0;
+    r.temporal_delta = 0.25;
+    w.write(r);
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(),
+            "# qualitymeter-stats version=1 format=csv\n"
+            "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,temporal-delta\n"
+            "3,40,40,inf,,,inf,1,,,1,0.25\n");
+  std::remove(path);
+}
+
+// ---- property table -------------------------------------------------------
+
+struct Values {
+  bool b = false;
+  guint u = 0;
+  gint i = 0;
+  gint64 l = 0;
+  gdouble d = 0;
+  std::string s;
+  GstIir2dBorder e = GST_IIR2D_BORDER_CLAMP;
+};
+
+const iir2d::gst::PropertyField<Values> kFields[] = {
+    iir2d::gst::field<&Values::b>(1), iir2d::gst::field<&Values::u>(2), iir2d::gst::field<&Values::i>(3),
+    iir2d::gst::field<&Values::l>(4), iir2d::gst::field<&Values::d>(5), iir2d::gst::field<&Values::s>(6),
+    iir2d::gst::field<&Values::e>(7),
+};
+
+TEST(PropertyTable, EveryTypeRoundTrips) {
+  Values v;
+  auto set = [&](guint id, GType type, auto fill) {
+    GValue gv = G_VALUE_INIT;
+    g_value_init(&gv, type);
+    fill(&gv);
+    EXPECT_TRUE(iir2d::gst::set_field(kFields, v, id, &gv)) << id;
+    g_value_unset(&gv);
+  };
+  set(1, G_TYPE_BOOLEAN, [](GValue* g) { g_value_set_boolean(g, TRUE); });
+  set(2, G_TYPE_UINT, [](GValue* g) { g_value_set_uint(g, 4000000000u); });
+  set(3, G_TYPE_INT, [](GValue* g) { g_value_set_int(g, -7); });
+  set(4, G_TYPE_INT64, [](GValue* g) { g_value_set_int64(g, G_MININT64); });
+  set(5, G_TYPE_DOUBLE, [](GValue* g) { g_value_set_double(g, 0.125); });
+  set(6, G_TYPE_STRING, [](GValue* g) { g_value_set_string(g, "stats.csv"); });
+  set(7, GST_TYPE_IIR2D_BORDER, [](GValue* g) { g_value_set_enum(g, GST_IIR2D_BORDER_WRAP); });
+  EXPECT_TRUE(v.b);
+  EXPECT_EQ(v.u, 4000000000u);
+  EXPECT_EQ(v.i, -7);
+  EXPECT_EQ(v.l, G_MININT64);
+  EXPECT_EQ(v.d, 0.125);
+  EXPECT_EQ(v.s, "stats.csv");
+  EXPECT_EQ(v.e, GST_IIR2D_BORDER_WRAP);
+
+  GValue gv = G_VALUE_INIT;
+  g_value_init(&gv, GST_TYPE_IIR2D_BORDER);
+  EXPECT_TRUE(iir2d::gst::get_field(kFields, v, 7, &gv));
+  EXPECT_EQ(g_value_get_enum(&gv), GST_IIR2D_BORDER_WRAP);
+  g_value_unset(&gv);
+  g_value_init(&gv, G_TYPE_STRING);
+  v.s.clear();
+  EXPECT_TRUE(iir2d::gst::get_field(kFields, v, 6, &gv));
+  EXPECT_EQ(g_value_get_string(&gv), nullptr);  // unset reads back as NULL
+  g_value_unset(&gv);
+  g_value_init(&gv, G_TYPE_INT);
+  EXPECT_FALSE(iir2d::gst::set_field(kFields, v, 99, &gv));
+  EXPECT_FALSE(iir2d::gst::get_field(kFields, v, 0, &gv));
+  g_value_unset(&gv);
+}
+
+// ---- CUDA session -----------------------------------------------------------
+
+bool have_libcuda() {
+  void* h = dlopen("libcuda.so.1", RTLD_LAZY);
+  if (h) dlclose(h);
+  return h != nullptr;
+}
+
+struct SessionFixture : ::testing::Test {
+  void SetUp() override {
+    element = gst_element_factory_make("identity", nullptr);
+    ASSERT_NE(element, nullptr) << "coreelements' identity is needed as the session's owner";
+    gst_object_ref_sink(element);
+  }
+  void TearDown() override { gst_clear_object(&element); }
+  GstElement* element = nullptr;
+};
+
+TEST_F(SessionFixture, WithoutADriverItSaysWhyAndDoesNothing) {
+  if (iir2d::gst::cuda_built() && have_libcuda()) GTEST_SKIP() << "an NVIDIA driver is present (see OnTheGpu)";
+  CudaSession session(element, 2);
+  EXPECT_FALSE(session.open(-1));
+  EXPECT_FALSE(session.ready());
+  EXPECT_EQ(session.unavailable_reason(), iir2d::gst::cuda_built() ? "no NVIDIA driver (libcuda not found)"
+                                                                   : "the plugin was built without CUDA");
+  EXPECT_EQ(session.context(), nullptr);
+
+  GstQuery* query = gst_query_new_context("gst.cuda.context");
+  EXPECT_FALSE(session.handle_context_query(query));
+  gst_query_unref(query);
+
+  GstCaps* caps = gst_caps_from_string("video/x-raw(memory:CUDAMemory),format=NV12,width=64,height=48");
+  query = gst_query_new_allocation(caps, TRUE);
+  EXPECT_TRUE(session.propose_pool(query, caps));  // nothing to propose without a context
+  EXPECT_EQ(gst_query_get_n_allocation_pools(query), 0u);
+  EXPECT_FALSE(session.decide_pool(query, caps));
+  gst_query_unref(query);
+  gst_caps_unref(caps);
+
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, 64 * 48 * 3 / 2, nullptr);
+  EXPECT_FALSE(session.adopt_context_of(buf, -1));
+  std::string why;
+  EXPECT_FALSE(session.ensure_allocation(0, 1024, &why));
+  EXPECT_FALSE(why.empty());
+  {
+    CudaFrameScope scope(session);
+    std::string error;
+    EXPECT_FALSE(scope.enter(&error));
+    EXPECT_NE(error.find(session.unavailable_reason()), std::string::npos) << error;
+    EXPECT_EQ(scope.finish(), "");
+  }
+  gst_buffer_unref(buf);
+}
+
+TEST_F(SessionFixture, OnTheGpu) {
+  if (!iir2d::gst::cuda_built()) GTEST_SKIP() << "the plugin was built without CUDA";
+  if (!have_libcuda()) GTEST_SKIP() << "no NVIDIA driver (libcuda not found)";
+  CudaSession session(element, 2);
+  ASSERT_TRUE(session.open(-1)) << session.unavailable_reason();
+  EXPECT_TRUE(session.ready());
+  EXPECT_NE(session.stream(0), nullptr);
+  EXPECT_NE(session.stream(1), nullptr);
+  EXPECT_NE(session.stream(0), session.stream(1));
+
+  std::string why;
+  bool fresh = false;
+  ASSERT_TRUE(session.ensure_allocation(1, 4096, &why, &fresh)) << why;
+  EXPECT_TRUE(fresh);
+  void* first = session.allocation(1);
+  EXPECT_NE(first, nullptr);
+  EXPECT_EQ(session.allocation_size(1), 4096u);
+  ASSERT_TRUE(session.ensure_allocation(1, 100, &why, &fresh));
+  EXPECT_FALSE(fresh);  // large enough: kept, contents survive
+  EXPECT_EQ(session.allocation(1), first);
+  ASSERT_TRUE(session.ensure_allocation(1, 8192, &why, &fresh));
+  EXPECT_TRUE(fresh);
+  EXPECT_EQ(session.allocation_size(1), 8192u);
+  session.free_allocations();
+  EXPECT_EQ(session.allocation(1), nullptr);
+
+  GstQuery* query = gst_query_new_context("gst.cuda.context");
+  EXPECT_TRUE(session.handle_context_query(query));
+  gst_query_unref(query);
+
+  // System memory is refused with its reason; the scope still syncs and pops.
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, 64 * 48 * 3 / 2, nullptr);
+  GstVideoInfo info = video_info(GST_VIDEO_FORMAT_NV12, 64, 48);
+  {
+    CudaFrameScope scope(session);
+    std::string error;
+    EXPECT_TRUE(scope.enter(&error)) << error;
+    EXPECT_FALSE(scope.map(buf, &info, GST_MAP_READ, "input", &error));
+    EXPECT_EQ(error, "the input buffer is not CUDA memory");
+    EXPECT_EQ(scope.finish(), "");
+  }
+  EXPECT_FALSE(session.adopt_context_of(buf, -1));
+  gst_buffer_unref(buf);
+  session.close();
+  EXPECT_FALSE(session.ready());
+}
+
+}  // namespace
