@@ -26,9 +26,11 @@
 #include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
 #include "detail/result_util.h"
+#include "detail/tile_grid.h"
 #include "detail/tuning.h"
 #include "detail/video_plane.h"
 #include "iir2d/cuda_filter.h"
+#include "iir2d/cuda_layout.h"
 
 namespace iir2d::cuda {
 namespace {
@@ -44,15 +46,13 @@ constexpr bool kDebugSyncDefault = false;
 std::atomic<bool> g_debug_sync{kDebugSyncDefault};
 
 constexpr int kMaxExtent = 1 << 28;      ///< largest width or height accepted
-constexpr std::size_t kAlign = 256;      ///< alignment of workspace parts and plane pitches
 constexpr int kPassBlock = 64;           ///< threads per block of a 1-D pass (one per sequence)
-constexpr unsigned kTileX = 32;          ///< blend/copy block width
-constexpr unsigned kTileY = 8;           ///< blend/copy block height
-constexpr unsigned kMaxGridY = 65535;    ///< gridDim.y limit (kernels loop over the rest)
 
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
+using detail::tile_block;
+using detail::tile_grid;
 
 // --- Argument checks ---------------------------------------------------------
 
@@ -194,8 +194,6 @@ Result check_component(const VideoComponentT<Ptr>& c) {
 
 // --- Workspace -----------------------------------------------------------------
 
-std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
-
 /// Workspace parts: [alignment slack][plane A][plane B][scratch].
 struct Layout {
   std::size_t pitch = 0;        ///< bytes between rows of planes A and B
@@ -334,13 +332,6 @@ detail::ProgramLaunch<Store, Acc> program_launch(const Plan& plan, const FilterP
 }
 
 unsigned pass_blocks(int count) { return static_cast<unsigned>((count + kPassBlock - 1) / kPassBlock); }
-
-dim3 tile_grid(int width, int height) {
-  const unsigned gx = static_cast<unsigned>((width + static_cast<int>(kTileX) - 1) / static_cast<int>(kTileX));
-  unsigned gy = static_cast<unsigned>((height + static_cast<int>(kTileY) - 1) / static_cast<int>(kTileY));
-  if (gy > kMaxGridY) gy = kMaxGridY;
-  return dim3(gx, gy, 1);
-}
 
 template <typename Store, typename Acc>
 Result launch_plane_pass(const detail::PlanePassParams<Store, Acc>& p, cudaStream_t stream, const char* where) {
@@ -531,7 +522,7 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
   b.one_minus_strength = static_cast<Acc>(1) - b.strength;
   b.width = width;
   b.height = height;
-  detail::video_blend_kernel<Store, Acc><<<tile_grid(width, height), dim3(kTileX, kTileY, 1), 0, stream>>>(b);
+  detail::video_blend_kernel<Store, Acc><<<tile_grid(width, height), tile_block(), 0, stream>>>(b);
   return check_launch(stream, "video blend launch");
 }
 
@@ -700,7 +691,7 @@ Result copy_video_component(const ConstVideoComponent& in, const VideoComponent&
   p.sample_bytes = bytes;
   p.width = in.width;
   p.height = in.height;
-  detail::copy_samples_kernel<<<tile_grid(in.width, in.height), dim3(kTileX, kTileY, 1), 0, stream>>>(p);
+  detail::copy_samples_kernel<<<tile_grid(in.width, in.height), tile_block(), 0, stream>>>(p);
   return check_launch(stream, "copy kernel launch");
 }
 

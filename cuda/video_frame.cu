@@ -12,33 +12,23 @@
 
 #include "detail/frame_kernels.cuh"
 #include "detail/result_util.h"
+#include "detail/tile_grid.h"
 #include "detail/video_plane.h"
+#include "iir2d/cuda_layout.h"
 #include "iir2d/cuda_video.h"
 
 namespace iir2d::cuda {
 namespace {
 
-constexpr std::size_t kAlign = 256;    ///< alignment of the planes and their pitch
-constexpr unsigned kTileX = 32;
-constexpr unsigned kTileY = 8;
-constexpr unsigned kMaxGridY = 65535;
-
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
-
-std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+using detail::tile_block;
+using detail::tile_grid;
 
 std::size_t store_bytes(Precision p) { return p == Precision::F64 ? sizeof(double) : sizeof(float); }
 
 std::size_t plane_pitch(int width, std::size_t bytes) { return align_up(static_cast<std::size_t>(width) * bytes, kAlign); }
-
-dim3 tile_grid(int width, int height) {
-  const unsigned gx = (static_cast<unsigned>(width) + kTileX - 1) / kTileX;
-  unsigned gy = (static_cast<unsigned>(height) + kTileY - 1) / kTileY;
-  if (gy > kMaxGridY) gy = kMaxGridY;
-  return dim3(gx, gy, 1);
-}
 
 template <typename Ptr>
 Result check_component(const VideoComponentT<Ptr>& c) {
@@ -135,7 +125,7 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   g.planes = reinterpret_cast<Store*>(base);
   g.pitch_elems = static_cast<std::ptrdiff_t>(pitch / sizeof(Store));
   g.plane_elems = static_cast<std::ptrdiff_t>(plane_bytes / sizeof(Store));
-  const dim3 grid = tile_grid(width, height), block(kTileX, kTileY, 1);
+  const dim3 grid = tile_grid(width, height), block = tile_block();
 
   detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
   Result r = check_launch(stream, "group load launch");

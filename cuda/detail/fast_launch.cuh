@@ -19,6 +19,7 @@
 #include "detail/fast_kernels.cuh"
 #include "detail/scan_row.cuh"
 #include "iir2d/cuda_filter.h"
+#include "iir2d/cuda_layout.h"
 
 namespace iir2d::cuda::detail {
 
@@ -61,7 +62,7 @@ void pick_segments(SegmentLaunch<Store, Acc>& seg, int n, int lanes, int residen
   }
   if (S < kChunk) S = kChunk;
   if (pol.at_least_w && S < pol.W) S = pol.W;
-  constexpr long long kMaxSegs = 65535;  // gridDim.y of the column pass
+  constexpr long long kMaxSegs = kMaxGridY;  // segments are the column pass's gridDim.y
   if ((static_cast<long long>(n) + S - 1) / S > kMaxSegs) S = round_up_chunk((static_cast<long long>(n) + kMaxSegs - 1) / kMaxSegs);
   if (S > round_up_chunk(n)) S = round_up_chunk(n);
   seg.S = S;

@@ -8,7 +8,7 @@
  *        the two runs through the public filter_plane_f32/f64.
  *
  * One thread per pixel column; each walks rows with a grid stride (the grid
- * height is capped at 65535). Included by video_frame.cu only (needs nvcc).
+ * height is capped at kMaxGridY). Included by video_frame.cu only (needs nvcc).
  */
 #pragma once
 
