@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "detail/component_check.h"
 #include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
 #include "detail/result_util.h"
@@ -45,12 +46,14 @@ constexpr bool kDebugSyncDefault = false;
 #endif
 std::atomic<bool> g_debug_sync{kDebugSyncDefault};
 
-constexpr int kMaxExtent = 1 << 28;      ///< largest width or height accepted
 constexpr int kPassBlock = 64;           ///< threads per block of a 1-D pass (one per sequence)
 
+using detail::check_component;
+using detail::check_extent;
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
+using detail::sample_bytes;
 using detail::tile_block;
 using detail::tile_grid;
 
@@ -161,34 +164,12 @@ bool aligned_to(const void* p, std::size_t a) {
   return reinterpret_cast<std::uintptr_t>(p) % a == 0;
 }
 
-Result check_extent(int width, int height) {
-  if (width < 0 || height < 0) return invalid("negative width or height");
-  if (width > kMaxExtent || height > kMaxExtent) return invalid("width or height too large");
-  return Result{};
-}
-
 template <typename T>
 Result check_plane(const T* data, std::size_t pitch, int width, const char* null_msg, const char* pitch_msg,
                    const char* align_msg) {
   if (data == nullptr) return invalid(null_msg);
   if (pitch < static_cast<std::size_t>(width) * sizeof(T) || pitch % sizeof(T) != 0) return invalid(pitch_msg);
   if (!aligned_to(data, sizeof(T))) return invalid(align_msg);
-  return Result{};
-}
-
-int sample_bytes(SampleType t) { return t == SampleType::U16 ? 2 : 1; }
-
-template <typename Ptr>
-Result check_component(const VideoComponentT<Ptr>& c) {
-  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
-  const int bytes = sample_bytes(c.type);
-  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
-  Result r = check_extent(c.width, c.height);
-  if (!r) return r;
-  if (c.width == 0 || c.height == 0) return Result{};
-  if (c.data == nullptr) return invalid("null component data");
-  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
-  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
   return Result{};
 }
 

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "detail/component_check.h"
 #include "detail/frame_kernels.cuh"
 #include "detail/result_util.h"
 #include "detail/tile_grid.h"
@@ -20,6 +21,7 @@
 namespace iir2d::cuda {
 namespace {
 
+using detail::check_component;
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
@@ -29,19 +31,6 @@ using detail::tile_grid;
 std::size_t store_bytes(Precision p) { return p == Precision::F64 ? sizeof(double) : sizeof(float); }
 
 std::size_t plane_pitch(int width, std::size_t bytes) { return align_up(static_cast<std::size_t>(width) * bytes, kAlign); }
-
-template <typename Ptr>
-Result check_component(const VideoComponentT<Ptr>& c) {
-  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
-  const int bytes = c.type == SampleType::U16 ? 2 : 1;
-  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
-  if (c.width < 0 || c.height < 0) return invalid("negative width or height");
-  if (c.width == 0 || c.height == 0) return Result{};
-  if (c.data == nullptr) return invalid("null component data");
-  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
-  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
-  return Result{};
-}
 
 /// The parameter checks of filter_plane_f32/f64, without a launch: an empty
 /// plane returns right after them.
