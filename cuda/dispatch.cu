@@ -515,8 +515,6 @@ void set_debug_sync(bool enabled) { g_debug_sync.store(enabled, std::memory_orde
 
 namespace detail {
 
-Result fast_check_launch(cudaStream_t stream, const char* where) { return check_launch(stream, where); }
-
 Tuning tuning() {
   std::lock_guard<std::mutex> lock(g_tuning_mutex);
   return g_tuning;
