@@ -69,11 +69,9 @@ struct Plan {
   int fast_L = 0;       ///< L of section 3a at this precision (both initialisations)
   int fast_W = 0;       ///< warm-up of an interior segment edge: L rounded up to a chunk
   /// Warm-up where the output must match refcpu's float32 rounding (deep
-  /// video at f32): the f64 extension length rounded up to a chunk. The
-  /// contract's L bounds rho^L, but the Deriche pair's double pole decays as
-  /// (k+1) rho^k: at sigma 5 a warm-up of L leaves 0.4 ulp at the segment
-  /// edge, which moved 16-bit codes for 0.3 % of a small frame's samples on
-  /// the H200; from this length on the trajectories meet to the last bit.
+  /// video at f32): the f64 extension length rounded up to a chunk, since
+  /// the contract's L bounds rho^L but a double pole (Deriche) decays as
+  /// (k+1) rho^k. Why and at what cost: docs/PERFORMANCE.md, "Tuning notes".
   int fast_W_codes = 0;
 };
 
@@ -111,13 +109,11 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
 
 /**
  * Whether the fast passes take the scan row pass (detail/scan_row.cuh) for
- * this program, else the tiled row pass. Measured on the H200 at 4K
- * (docs/PERFORMANCE.md): the scan wins for every first-order shape (ids 1,
- * 2, 5, 7); for biquads (ids 3, 8) except on float32 planes at f32, where
- * the two tie; for the two-biquad cascade (id 4) and the Deriche pair (id 6)
- * only for video at f64, the tiled pass is faster elsewhere (their 2x2
- * scans cost more than the warm-ups they save). fast_launch.cuh builds the
- * scan row pass for exactly these combinations (kScanBuilt).
+ * this program, else the tiled row pass: every first-order shape; biquads
+ * except float32 planes at f32; the two-biquad cascade and the Deriche pair
+ * only for video at f64. The measurements behind this table:
+ * docs/PERFORMANCE.md, "Tuning notes". fast_launch.cuh builds the scan row
+ * pass for exactly these combinations (kScanBuilt).
  */
 bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const detail::Tuning& t) {
   if (!t.row_scan) return false;

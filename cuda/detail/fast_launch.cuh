@@ -264,11 +264,11 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
 }
 
 /**
- * Configuration per shape and precision, as measured on the H200 at 4K
- * (docs/PERFORMANCE.md, "What was tried"): 8 samples per lane and 2 chunks
- * ahead; f32 scans in float (its accumulator type), mixed and f64 in
- * float64; f64 first-order shapes keep 4 samples per lane and 4 chunks ahead
- * (their float64 lane runs are the longer chain there).
+ * Configuration of the scan row pass per shape and precision: 8 samples per
+ * lane and 2 chunks ahead; f32 scans in float (its accumulator type), mixed
+ * and f64 in float64; f64 first-order shapes keep 4 samples per lane and 4
+ * chunks ahead. The measurements that chose them: docs/PERFORMANCE.md,
+ * "Tuning notes".
  */
 template <FastShape SH, typename Store, typename Acc>
 struct ScanConfigFor {
