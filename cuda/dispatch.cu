@@ -23,12 +23,15 @@
 #include <cstdint>
 #include <mutex>
 
+#include "detail/component_check.h"
 #include "detail/fast_launch.cuh"
 #include "detail/kernels.cuh"
 #include "detail/result_util.h"
+#include "detail/tile_grid.h"
 #include "detail/tuning.h"
 #include "detail/video_plane.h"
 #include "iir2d/cuda_filter.h"
+#include "iir2d/cuda_layout.h"
 
 namespace iir2d::cuda {
 namespace {
@@ -43,16 +46,16 @@ constexpr bool kDebugSyncDefault = false;
 #endif
 std::atomic<bool> g_debug_sync{kDebugSyncDefault};
 
-constexpr int kMaxExtent = 1 << 28;      ///< largest width or height accepted
-constexpr std::size_t kAlign = 256;      ///< alignment of workspace parts and plane pitches
 constexpr int kPassBlock = 64;           ///< threads per block of a 1-D pass (one per sequence)
-constexpr unsigned kTileX = 32;          ///< blend/copy block width
-constexpr unsigned kTileY = 8;           ///< blend/copy block height
-constexpr unsigned kMaxGridY = 65535;    ///< gridDim.y limit (kernels loop over the rest)
 
+using detail::check_component;
+using detail::check_extent;
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
+using detail::sample_bytes;
+using detail::tile_block;
+using detail::tile_grid;
 
 // --- Argument checks ---------------------------------------------------------
 
@@ -66,11 +69,9 @@ struct Plan {
   int fast_L = 0;       ///< L of section 3a at this precision (both initialisations)
   int fast_W = 0;       ///< warm-up of an interior segment edge: L rounded up to a chunk
   /// Warm-up where the output must match refcpu's float32 rounding (deep
-  /// video at f32): the f64 extension length rounded up to a chunk. The
-  /// contract's L bounds rho^L, but the Deriche pair's double pole decays as
-  /// (k+1) rho^k: at sigma 5 a warm-up of L leaves 0.4 ulp at the segment
-  /// edge, which moved 16-bit codes for 0.3 % of a small frame's samples on
-  /// the H200; from this length on the trajectories meet to the last bit.
+  /// video at f32): the f64 extension length rounded up to a chunk, since
+  /// the contract's L bounds rho^L but a double pole (Deriche) decays as
+  /// (k+1) rho^k. Why and at what cost: docs/PERFORMANCE.md, "Tuning notes".
   int fast_W_codes = 0;
 };
 
@@ -108,13 +109,11 @@ Result plan_filter(const FilterParams& params, Plan& plan) {
 
 /**
  * Whether the fast passes take the scan row pass (detail/scan_row.cuh) for
- * this program, else the tiled row pass. Measured on the H200 at 4K
- * (docs/PERFORMANCE.md): the scan wins for every first-order shape (ids 1,
- * 2, 5, 7); for biquads (ids 3, 8) except on float32 planes at f32, where
- * the two tie; for the two-biquad cascade (id 4) and the Deriche pair (id 6)
- * only for video at f64, the tiled pass is faster elsewhere (their 2x2
- * scans cost more than the warm-ups they save). fast_launch.cuh builds the
- * scan row pass for exactly these combinations (kScanBuilt).
+ * this program, else the tiled row pass: every first-order shape; biquads
+ * except float32 planes at f32; the two-biquad cascade and the Deriche pair
+ * only for video at f64. The measurements behind this table:
+ * docs/PERFORMANCE.md, "Tuning notes". fast_launch.cuh builds the scan row
+ * pass for exactly these combinations (kScanBuilt).
  */
 bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const detail::Tuning& t) {
   if (!t.row_scan) return false;
@@ -161,12 +160,6 @@ bool aligned_to(const void* p, std::size_t a) {
   return reinterpret_cast<std::uintptr_t>(p) % a == 0;
 }
 
-Result check_extent(int width, int height) {
-  if (width < 0 || height < 0) return invalid("negative width or height");
-  if (width > kMaxExtent || height > kMaxExtent) return invalid("width or height too large");
-  return Result{};
-}
-
 template <typename T>
 Result check_plane(const T* data, std::size_t pitch, int width, const char* null_msg, const char* pitch_msg,
                    const char* align_msg) {
@@ -176,25 +169,7 @@ Result check_plane(const T* data, std::size_t pitch, int width, const char* null
   return Result{};
 }
 
-int sample_bytes(SampleType t) { return t == SampleType::U16 ? 2 : 1; }
-
-template <typename Ptr>
-Result check_component(const VideoComponentT<Ptr>& c) {
-  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
-  const int bytes = sample_bytes(c.type);
-  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
-  Result r = check_extent(c.width, c.height);
-  if (!r) return r;
-  if (c.width == 0 || c.height == 0) return Result{};
-  if (c.data == nullptr) return invalid("null component data");
-  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
-  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
-  return Result{};
-}
-
 // --- Workspace -----------------------------------------------------------------
-
-std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
 
 /// Workspace parts: [alignment slack][plane A][plane B][scratch].
 struct Layout {
@@ -334,13 +309,6 @@ detail::ProgramLaunch<Store, Acc> program_launch(const Plan& plan, const FilterP
 }
 
 unsigned pass_blocks(int count) { return static_cast<unsigned>((count + kPassBlock - 1) / kPassBlock); }
-
-dim3 tile_grid(int width, int height) {
-  const unsigned gx = static_cast<unsigned>((width + static_cast<int>(kTileX) - 1) / static_cast<int>(kTileX));
-  unsigned gy = static_cast<unsigned>((height + static_cast<int>(kTileY) - 1) / static_cast<int>(kTileY));
-  if (gy > kMaxGridY) gy = kMaxGridY;
-  return dim3(gx, gy, 1);
-}
 
 template <typename Store, typename Acc>
 Result launch_plane_pass(const detail::PlanePassParams<Store, Acc>& p, cudaStream_t stream, const char* where) {
@@ -531,7 +499,7 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
   b.one_minus_strength = static_cast<Acc>(1) - b.strength;
   b.width = width;
   b.height = height;
-  detail::video_blend_kernel<Store, Acc><<<tile_grid(width, height), dim3(kTileX, kTileY, 1), 0, stream>>>(b);
+  detail::video_blend_kernel<Store, Acc><<<tile_grid(width, height), tile_block(), 0, stream>>>(b);
   return check_launch(stream, "video blend launch");
 }
 
@@ -542,8 +510,6 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
 void set_debug_sync(bool enabled) { g_debug_sync.store(enabled, std::memory_order_relaxed); }
 
 namespace detail {
-
-Result fast_check_launch(cudaStream_t stream, const char* where) { return check_launch(stream, where); }
 
 Tuning tuning() {
   std::lock_guard<std::mutex> lock(g_tuning_mutex);
@@ -700,7 +666,7 @@ Result copy_video_component(const ConstVideoComponent& in, const VideoComponent&
   p.sample_bytes = bytes;
   p.width = in.width;
   p.height = in.height;
-  detail::copy_samples_kernel<<<tile_grid(in.width, in.height), dim3(kTileX, kTileY, 1), 0, stream>>>(p);
+  detail::copy_samples_kernel<<<tile_grid(in.width, in.height), tile_block(), 0, stream>>>(p);
   return check_launch(stream, "copy kernel launch");
 }
 

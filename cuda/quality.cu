@@ -6,6 +6,7 @@
 
 #include "detail/quality_kernels.cuh"
 #include "detail/result_util.h"
+#include "iir2d/cuda_layout.h"
 #include "iir2d/cuda_quality.h"
 
 namespace iir2d::quality::cuda {
@@ -18,15 +19,15 @@ using detail::kThreads;
 using detail::kTileX;
 using detail::kTileY;
 
-constexpr std::size_t kAlign = 256;
-constexpr unsigned kMaxGridX = 1024;   // grid-stride beyond this (diff kernel)
-constexpr unsigned kMaxGridY = 65535;  // CUDA's limit on gridDim.y
-
-std::size_t align_up(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-unsigned div_up(long long n, int d) { return static_cast<unsigned>((n + d - 1) / d); }
-
+using iir2d::cuda::align_up;
+using iir2d::cuda::kAlign;
+using iir2d::cuda::kMaxGridY;
 using iir2d::cuda::detail::check_launch;
 using iir2d::cuda::detail::fail;
+
+constexpr unsigned kMaxGridX = 1024;   // grid-stride beyond this (diff kernel)
+
+unsigned div_up(long long n, int d) { return static_cast<unsigned>((n + d - 1) / d); }
 
 Result check_pair(const ConstVideoComponent& a, const ConstVideoComponent& b, const char* where) {
   if (a.width != b.width || a.height != b.height || a.depth != b.depth || a.width < 0 || a.height < 0)
@@ -102,7 +103,7 @@ Result compare_component(const ConstVideoComponent& ref, const ConstVideoCompone
   if (!r) return r;
 
   // Workspace addresses, aligned whatever the caller's pointer.
-  const std::uintptr_t base = (reinterpret_cast<std::uintptr_t>(workspace) + kAlign - 1) / kAlign * kAlign;
+  const std::uintptr_t base = align_up(reinterpret_cast<std::uintptr_t>(workspace));
   auto* blocks = reinterpret_cast<BlockSums*>(base + l.blocks_offset);
   auto* partials = reinterpret_cast<double*>(base + l.partials_offset);
   const int bw = ssim_blocks(ref.width), bh = ssim_blocks(ref.height);

@@ -10,48 +10,27 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "detail/component_check.h"
 #include "detail/frame_kernels.cuh"
 #include "detail/result_util.h"
+#include "detail/tile_grid.h"
 #include "detail/video_plane.h"
+#include "iir2d/cuda_layout.h"
 #include "iir2d/cuda_video.h"
 
 namespace iir2d::cuda {
 namespace {
 
-constexpr std::size_t kAlign = 256;    ///< alignment of the planes and their pitch
-constexpr unsigned kTileX = 32;
-constexpr unsigned kTileY = 8;
-constexpr unsigned kMaxGridY = 65535;
-
+using detail::check_component;
 using detail::check_launch;
 using detail::fail;
 using detail::invalid;
-
-std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) / a * a; }
+using detail::tile_block;
+using detail::tile_grid;
 
 std::size_t store_bytes(Precision p) { return p == Precision::F64 ? sizeof(double) : sizeof(float); }
 
 std::size_t plane_pitch(int width, std::size_t bytes) { return align_up(static_cast<std::size_t>(width) * bytes, kAlign); }
-
-dim3 tile_grid(int width, int height) {
-  const unsigned gx = (static_cast<unsigned>(width) + kTileX - 1) / kTileX;
-  unsigned gy = (static_cast<unsigned>(height) + kTileY - 1) / kTileY;
-  if (gy > kMaxGridY) gy = kMaxGridY;
-  return dim3(gx, gy, 1);
-}
-
-template <typename Ptr>
-Result check_component(const VideoComponentT<Ptr>& c) {
-  if (c.type != SampleType::U8 && c.type != SampleType::U16) return invalid("unknown sample type");
-  const int bytes = c.type == SampleType::U16 ? 2 : 1;
-  if (c.depth < 1 || c.shift < 0 || c.depth + c.shift > 8 * bytes) return invalid("depth/shift do not fit the sample type");
-  if (c.width < 0 || c.height < 0) return invalid("negative width or height");
-  if (c.width == 0 || c.height == 0) return Result{};
-  if (c.data == nullptr) return invalid("null component data");
-  if (c.pixel_stride < bytes) return invalid("pixel stride smaller than a sample");
-  if (c.row_stride < c.pixel_stride * (c.width - 1) + bytes) return invalid("row stride smaller than a row");
-  return Result{};
-}
 
 /// The parameter checks of filter_plane_f32/f64, without a launch: an empty
 /// plane returns right after them.
@@ -135,7 +114,7 @@ Result run_group(const ConstVideoComponent* in, const VideoComponent* out, int c
   g.planes = reinterpret_cast<Store*>(base);
   g.pitch_elems = static_cast<std::ptrdiff_t>(pitch / sizeof(Store));
   g.plane_elems = static_cast<std::ptrdiff_t>(plane_bytes / sizeof(Store));
-  const dim3 grid = tile_grid(width, height), block(kTileX, kTileY, 1);
+  const dim3 grid = tile_grid(width, height), block = tile_block();
 
   detail::group_load_kernel<Store><<<grid, block, 0, stream>>>(g);
   Result r = check_launch(stream, "group load launch");

@@ -11,6 +11,27 @@
 
 #include "iir2d/refcpu.h"
 
+namespace iir2d {
+
+void temporal_update(const double* o, double* t, int count, const TemporalParams& temporal, float* state,
+                     std::ptrdiff_t plane_stride, bool state_valid) {
+  if (temporal.mode == TemporalMode::Off || !state_valid) {
+    for (int k = 0; k < count; ++k) t[k] = o[k];
+  } else {
+    double sum = 0.0;
+    for (int k = 0; k < count; ++k) {
+      const double p = static_cast<double>(state[k * plane_stride]);
+      sum += o[k] > p ? o[k] - p : p - o[k];
+    }
+    const double a = temporal_alpha(temporal, sum / count);
+    for (int k = 0; k < count; ++k) t[k] = a * o[k] + (1.0 - a) * static_cast<double>(state[k * plane_stride]);
+  }
+  if (temporal.mode == TemporalMode::Off) return;
+  for (int k = 0; k < count; ++k) state[k * plane_stride] = static_cast<float>(t[k]);
+}
+
+}  // namespace iir2d
+
 namespace iir2d::ref {
 namespace {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// CPU reference of ../shared/docs/FILTER_CONTRACT.md. Each function below
+// CPU reference of docs/FILTER_CONTRACT.md. Each function below
 // names the contract section it implements; the arithmetic follows the
 // contract's equations in their written order.
 #include "iir2d/refcpu.h"

@@ -407,6 +407,47 @@ IIR2D_UNROLL
 };
 
 /**
+ * What both row-pass I/Os share (RowIOPlane, RowIOCodes; CRTP): the input
+ * view, the output side, the border and the ring counters, and the members
+ * of the segment driver's I/O interface (segment.cuh) that do not depend on
+ * how input chunks are staged. `Derived::out_tile()` is the tile through
+ * which outputs and forward results are stored.
+ */
+template <class Derived, typename Store, typename In, int kStages>
+struct RowIOBase {
+  static constexpr int kAhead = kStages - 1;
+  In in;
+  RowOut<Store> o;
+  int n;        ///< row length
+  Border border;
+  Store constant;
+  L2RowPrefetch pf;
+  int put = 0, get = 0;
+
+  __device__ __forceinline__ void drain() {
+    cp_async_wait<0>();
+    __syncwarp();
+    get = put;
+  }
+
+  __device__ __forceinline__ Store input_at(int i) const {
+    if (o.lane >= o.rows) return constant;
+    const int m = seg_source_index(i, n, border);
+    return m < 0 ? constant : in.load(o.r0 + o.lane, m);
+  }
+
+  __device__ __forceinline__ void store_fwd(int cb, const Store (&v)[kChunk], int lo, int s1, int hi) {
+    o.store(self().out_tile(), cb, v, lo, s1, hi);
+  }
+  __device__ __forceinline__ void store_out(int cb, const Store (&v)[kChunk], int lo, int hi) {
+    o.store(self().out_tile(), cb, v, lo, hi, hi);
+  }
+
+ private:
+  __device__ __forceinline__ const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
+/**
  * Row-pass I/O over a plane of Store: a ring of kStages swizzled tiles per
  * warp; interior chunks of 16-byte aligned planes arrive by cp.async
  * straight into their tile, edge chunks (border-mapped, unaligned) by
@@ -414,21 +455,16 @@ IIR2D_UNROLL
  * tile of its outputs (the next prefetch targets another slot).
  */
 template <typename Store, int kStages>
-struct RowIOPlane {
-  static constexpr int kAhead = kStages - 1;
+struct RowIOPlane : RowIOBase<RowIOPlane<Store, kStages>, Store, PlaneIn<Store>, kStages> {
+  using Base = RowIOBase<RowIOPlane, Store, PlaneIn<Store>, kStages>;
+  using Base::kAhead, Base::in, Base::o, Base::n, Base::border, Base::constant, Base::pf, Base::put, Base::get;
   static constexpr int kE = 16 / static_cast<int>(sizeof(Store));
   using Lay = RowLayout<Store, kE>;
-  PlaneIn<Store> in;
-  RowOut<Store> o;
   Store* ring;  ///< kStages tiles of this warp
-  int n;        ///< row length
-  Border border;
-  Store constant;
-  L2RowPrefetch pf;
-  int put = 0, get = 0;
 
   __device__ __forceinline__ Store* tile(int k) const { return ring + (k % kStages) * (kChunk * kChunk); }
   __device__ __forceinline__ Store* current() const { return tile(get + kStages - 1); }
+  __device__ __forceinline__ Store* out_tile() const { return current(); }
 
   __device__ __forceinline__ void prefetch_in(int cb, bool valid) {
     if (valid) {
@@ -489,25 +525,6 @@ IIR2D_UNROLL
     tile_read_row(t, o.lane, v);
     __syncwarp();
   }
-
-  __device__ __forceinline__ void drain() {
-    cp_async_wait<0>();
-    __syncwarp();
-    get = put;
-  }
-
-  __device__ __forceinline__ Store input_at(int i) const {
-    if (o.lane >= o.rows) return constant;
-    const int m = seg_source_index(i, n, border);
-    return m < 0 ? constant : in.load(o.r0 + o.lane, m);
-  }
-
-  __device__ __forceinline__ void store_fwd(int cb, const Store (&v)[kChunk], int lo, int s1, int hi) {
-    o.store(current(), cb, v, lo, s1, hi);
-  }
-  __device__ __forceinline__ void store_out(int cb, const Store (&v)[kChunk], int lo, int hi) {
-    o.store(current(), cb, v, lo, hi, hi);
-  }
 };
 
 /// Bytes per row of a raw-code stage (32 U16 samples and 16 bytes of padding against bank conflicts).
@@ -522,17 +539,13 @@ constexpr int kRawPitch = 80;
  * the I/O reads synchronously.
  */
 template <typename Store, int kStages>
-struct RowIOCodes {
-  static constexpr int kAhead = kStages - 1;
-  CodeIn<Store> in;
-  RowOut<Store> o;
+struct RowIOCodes : RowIOBase<RowIOCodes<Store, kStages>, Store, CodeIn<Store>, kStages> {
+  using Base = RowIOBase<RowIOCodes, Store, CodeIn<Store>, kStages>;
+  using Base::kAhead, Base::in, Base::o, Base::n, Base::border, Base::constant, Base::pf, Base::put, Base::get;
   unsigned char* raw;  ///< kStages stages of 32 rows x kRawPitch bytes
   Store* tile;         ///< one Store tile
-  int n;
-  Border border;
-  Store constant;
-  L2RowPrefetch pf;
-  int put = 0, get = 0;
+
+  __device__ __forceinline__ Store* out_tile() const { return tile; }
 
   __device__ __forceinline__ bool vector_chunk(int cb) const { return in.vec && cb >= 0 && cb + kChunk <= n; }
   __device__ __forceinline__ unsigned char* stage(int k) const { return raw + (k % kStages) * (kChunk * kRawPitch); }
@@ -620,25 +633,6 @@ IIR2D_UNROLL
   // Forward results are read synchronously at take time (F1A1's backward sweep only).
   __device__ __forceinline__ void prefetch_fwd(int, int, int, int, bool) {}
   __device__ __forceinline__ void take_fwd(int cb, int lo, int s1, int hi, Store (&v)[kChunk]) { load_fwd(cb, lo, s1, hi, v); }
-
-  __device__ __forceinline__ void drain() {
-    cp_async_wait<0>();
-    __syncwarp();
-    get = put;
-  }
-
-  __device__ __forceinline__ Store input_at(int i) const {
-    if (o.lane >= o.rows) return constant;
-    const int m = seg_source_index(i, n, border);
-    return m < 0 ? constant : in.load(o.r0 + o.lane, m);
-  }
-
-  __device__ __forceinline__ void store_fwd(int cb, const Store (&v)[kChunk], int lo, int s1, int hi) {
-    o.store(tile, cb, v, lo, s1, hi);
-  }
-  __device__ __forceinline__ void store_out(int cb, const Store (&v)[kChunk], int lo, int hi) {
-    o.store(tile, cb, v, lo, hi, hi);
-  }
 };
 
 // ---------------------------------------------------------------------------

@@ -17,8 +17,10 @@
 #include <cstddef>
 
 #include "detail/fast_kernels.cuh"
+#include "detail/result_util.h"
 #include "detail/scan_row.cuh"
 #include "iir2d/cuda_filter.h"
+#include "iir2d/cuda_layout.h"
 
 namespace iir2d::cuda::detail {
 
@@ -61,7 +63,7 @@ void pick_segments(SegmentLaunch<Store, Acc>& seg, int n, int lanes, int residen
   }
   if (S < kChunk) S = kChunk;
   if (pol.at_least_w && S < pol.W) S = pol.W;
-  constexpr long long kMaxSegs = 65535;  // gridDim.y of the column pass
+  constexpr long long kMaxSegs = kMaxGridY;  // segments are the column pass's gridDim.y
   if ((static_cast<long long>(n) + S - 1) / S > kMaxSegs) S = round_up_chunk((static_cast<long long>(n) + kMaxSegs - 1) / kMaxSegs);
   if (S > round_up_chunk(n)) S = round_up_chunk(n);
   seg.S = S;
@@ -131,9 +133,6 @@ struct FastVideoJob {
   bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
 };
 
-/// cudaPeekAtLastError (and the debug sync) after a launch; defined in dispatch.cu.
-Result fast_check_launch(cudaStream_t stream, const char* where);
-
 // ---------------------------------------------------------------------------
 // Launcher bodies (instantiated by the fast_*.cu files only)
 // ---------------------------------------------------------------------------
@@ -168,32 +167,24 @@ cudaError_t ensure_smem_attribute(Kernel kernel, std::size_t smem, std::atomic<u
   return cudaSuccess;
 }
 
-inline Result attribute_error(cudaError_t e, const char* where) {
-  Result r;
-  r.status = Status::CudaError;
-  r.cuda_error = e;
-  r.where = where;
-  return r;
-}
-
 /// Launches kernel<<<grid, threads, smem>>>(params) with the attribute above; one retry as described.
 template <typename Kernel, typename Params>
 Result launch_with_smem(Kernel kernel, dim3 grid, int threads, std::size_t smem, const Params& params,
                         std::atomic<unsigned long long>* done, cudaStream_t stream, const char* attr_where,
                         const char* where) {
   cudaError_t e = ensure_smem_attribute(kernel, smem, done);
-  if (e != cudaSuccess) return attribute_error(e, attr_where);
+  if (e != cudaSuccess) return fail(Status::CudaError, attr_where, e);
   kernel<<<grid, threads, smem, stream>>>(params);
   if (cudaPeekAtLastError() != cudaSuccess) {
     (void)cudaGetLastError();
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
     if (e != cudaSuccess) {
       (void)cudaGetLastError();
-      return attribute_error(e, attr_where);
+      return fail(Status::CudaError, attr_where, e);
     }
     kernel<<<grid, threads, smem, stream>>>(params);
   }
-  return fast_check_launch(stream, where);
+  return check_launch(stream, where);
 }
 
 template <FastShape SH, typename Store, typename Acc, typename In>
@@ -210,7 +201,7 @@ Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* sc
   static std::atomic<int> resident{0};
   static std::atomic<unsigned long long> attr_done{0};
   const cudaError_t e = ensure_smem_attribute(fast_row_kernel<SH, Store, Acc, In>, smem, &attr_done);
-  if (e != cudaSuccess) return attribute_error(e, "fast row pass: cudaFuncSetAttribute");
+  if (e != cudaSuccess) return fail(Status::CudaError, "fast row pass: cudaFuncSetAttribute", e);
   pick_segments(seg, width, height, resident_warps(fast_row_kernel<SH, Store, Acc, In>, kRowThreads, smem, &resident), pol);
   p.items = static_cast<int>(static_cast<long long>((height + kChunk - 1) / kChunk) * seg.nseg);
   p.seg = seg;
@@ -269,15 +260,15 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
     p.pw[1] = p.pw[0];
   const auto blocks = static_cast<unsigned>((static_cast<long long>(height) + kScanWarps - 1) / kScanWarps);
   scan_row_kernel<SH, Cfg, Store, Acc, In><<<blocks, kScanThreads, 0, stream>>>(p);
-  return fast_check_launch(stream, where);
+  return check_launch(stream, where);
 }
 
 /**
- * Configuration per shape and precision, as measured on the H200 at 4K
- * (docs/PERFORMANCE.md, "What was tried"): 8 samples per lane and 2 chunks
- * ahead; f32 scans in float (its accumulator type), mixed and f64 in
- * float64; f64 first-order shapes keep 4 samples per lane and 4 chunks ahead
- * (their float64 lane runs are the longer chain there).
+ * Configuration of the scan row pass per shape and precision: 8 samples per
+ * lane and 2 chunks ahead; f32 scans in float (its accumulator type), mixed
+ * and f64 in float64; f64 first-order shapes keep 4 samples per lane and 4
+ * chunks ahead. The measurements that chose them: docs/PERFORMANCE.md,
+ * "Tuning notes".
  */
 template <FastShape SH, typename Store, typename Acc>
 struct ScanConfigFor {
@@ -336,7 +327,7 @@ Result launch_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::
   static std::atomic<int> resident{0};
   static std::atomic<unsigned long long> attr_done{0};
   const cudaError_t e = ensure_smem_attribute(fast_col_kernel<SH, Store, Acc, Out>, smem, &attr_done);
-  if (e != cudaSuccess) return attribute_error(e, "fast column pass: cudaFuncSetAttribute");
+  if (e != cudaSuccess) return fail(Status::CudaError, "fast column pass: cudaFuncSetAttribute", e);
   pick_segments(seg, height, width, resident_warps(fast_col_kernel<SH, Store, Acc, Out>, kColThreads, smem, &resident), pol);
   p.seg = seg;
   const dim3 grid(static_cast<unsigned>((width + kColThreads - 1) / kColThreads), static_cast<unsigned>(seg.nseg), 1);
@@ -388,50 +379,38 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
                                      j.cols, j.col_policy, stream, "fast video column pass launch");
 }
 
-template <typename Store, typename Acc>
-Result run_fast_plane_impl(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
-  switch (j.shape) {
-    case FastShape::F1: return run_fast_plane_shape<FastShape::F1, Store, Acc>(j, stream);
-    case FastShape::F1F1: return run_fast_plane_shape<FastShape::F1F1, Store, Acc>(j, stream);
-    case FastShape::F2: return run_fast_plane_shape<FastShape::F2, Store, Acc>(j, stream);
-    case FastShape::F2F2: return run_fast_plane_shape<FastShape::F2F2, Store, Acc>(j, stream);
-    case FastShape::F1A1: return run_fast_plane_shape<FastShape::F1A1, Store, Acc>(j, stream);
-    case FastShape::Deriche: return run_fast_plane_shape<FastShape::Deriche, Store, Acc>(j, stream);
+/**
+ * Calls run(std::integral_constant<FastShape, SH>{}) for SH = `shape`, so
+ * that a launcher written once is instantiated for every fast shape.
+ */
+template <typename Run>
+Result with_fast_shape(FastShape shape, Run&& run) {
+  switch (shape) {
+    case FastShape::F1: return run(std::integral_constant<FastShape, FastShape::F1>{});
+    case FastShape::F1F1: return run(std::integral_constant<FastShape, FastShape::F1F1>{});
+    case FastShape::F2: return run(std::integral_constant<FastShape, FastShape::F2>{});
+    case FastShape::F2F2: return run(std::integral_constant<FastShape, FastShape::F2F2>{});
+    case FastShape::F1A1: return run(std::integral_constant<FastShape, FastShape::F1A1>{});
+    case FastShape::Deriche: return run(std::integral_constant<FastShape, FastShape::Deriche>{});
     case FastShape::None: break;
   }
-  Result r;
-  r.status = Status::InvalidArgument;
-  r.where = "no fast path for this program";
-  return r;
-}
-
-template <typename Store, typename Acc>
-Result run_fast_video_impl(const FastVideoJob<Store, Acc>& j, cudaStream_t stream) {
-  switch (j.shape) {
-    case FastShape::F1: return run_fast_video_shape<FastShape::F1, Store, Acc>(j, stream);
-    case FastShape::F1F1: return run_fast_video_shape<FastShape::F1F1, Store, Acc>(j, stream);
-    case FastShape::F2: return run_fast_video_shape<FastShape::F2, Store, Acc>(j, stream);
-    case FastShape::F2F2: return run_fast_video_shape<FastShape::F2F2, Store, Acc>(j, stream);
-    case FastShape::F1A1: return run_fast_video_shape<FastShape::F1A1, Store, Acc>(j, stream);
-    case FastShape::Deriche: return run_fast_video_shape<FastShape::Deriche, Store, Acc>(j, stream);
-    case FastShape::None: break;
-  }
-  Result r;
-  r.status = Status::InvalidArgument;
-  r.where = "no fast path for this program";
-  return r;
+  return invalid("no fast path for this program");
 }
 
 /// Both passes of a plane job (Result of the first failing launch).
 template <typename Store, typename Acc>
 Result run_fast_plane(const FastPlaneJob<Store, Acc>& job, cudaStream_t stream) {
-  return run_fast_plane_impl<Store, Acc>(job, stream);
+  return with_fast_shape(job.shape, [&](auto shape) {
+    return run_fast_plane_shape<decltype(shape)::value, Store, Acc>(job, stream);
+  });
 }
 
 /// Both passes of a video job.
 template <typename Store, typename Acc>
 Result run_fast_video(const FastVideoJob<Store, Acc>& job, cudaStream_t stream) {
-  return run_fast_video_impl<Store, Acc>(job, stream);
+  return with_fast_shape(job.shape, [&](auto shape) {
+    return run_fast_video_shape<decltype(shape)::value, Store, Acc>(job, stream);
+  });
 }
 
 // Instantiated once each, in fast_f32.cu, fast_mixed.cu and fast_f64.cu.

@@ -8,10 +8,11 @@
  *        the two runs through the public filter_plane_f32/f64.
  *
  * One thread per pixel column; each walks rows with a grid stride (the grid
- * height is capped at 65535). Included by video_frame.cu only (needs nvcc).
+ * height is capped at kMaxGridY). Included by video_frame.cu only (needs nvcc).
  */
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 #include "detail/video_samples.cuh"
@@ -92,6 +93,38 @@ struct GroupFinishParams {
   bool state_valid;
 };
 
+/**
+ * The temporal step of one pixel (the recursion of refcpu/iir2d/frame.h),
+ * in double. This is the device's own loop, not refcpu's temporal_update,
+ * so that the frame tests compare two implementations. Smoothing off: t = o
+ * and the state (null then) is not touched. On: without a valid state t = o;
+ * with one, the previous outputs p_k = state[k · plane], α from their mean
+ * absolute difference to o (temporal_alpha of frame_ops.h), t_k = α·o_k +
+ * (1−α)·p_k; the state becomes (float)t_k. With one rounding per operation
+ * (--fmad=false) this gives refcpu's values to the bit: |o − p| computed
+ * as fabs(o − p) equals refcpu's p − o where o <= p (round to nearest is
+ * symmetric), and the sum starts from +0.
+ */
+__device__ __forceinline__ void temporal_step(const double* o, double* t, int count, const TemporalParams& temporal,
+                                              float* state, std::ptrdiff_t plane, bool state_valid) {
+  const bool smoothing = temporal.mode != TemporalMode::Off;
+  if (smoothing && state_valid) {
+    double prev[kMaxGroupComponents];
+    double abs_diff = 0.0;
+    for (int k = 0; k < count; ++k) {
+      prev[k] = static_cast<double>(state[k * plane]);
+      abs_diff += fabs(o[k] - prev[k]);
+    }
+    const double alpha = temporal_alpha(temporal, abs_diff / count);
+    const double keep = 1.0 - alpha;
+    for (int k = 0; k < count; ++k) t[k] = alpha * o[k] + keep * prev[k];
+  } else {
+    for (int k = 0; k < count; ++k) t[k] = o[k];
+  }
+  if (smoothing)
+    for (int k = 0; k < count; ++k) state[k * plane] = static_cast<float>(t[k]);
+}
+
 template <typename Store, typename Acc>
 __global__ void group_finish_kernel(const GroupFinishParams<Store, Acc> p) {
   const GroupPlanes<Store>& g = p.in;
@@ -109,7 +142,7 @@ __global__ void group_finish_kernel(const GroupFinishParams<Store, Acc> p) {
                                  p.one_minus_strength * static_cast<Acc>(xk));
     }
     float* state = p.state ? p.state + static_cast<std::ptrdiff_t>(y) * g.width + x : nullptr;
-    temporal_update(o, t, filtered, p.temporal, state, p.state_plane, p.state_valid);
+    temporal_step(o, t, filtered, p.temporal, state, p.state_plane, p.state_valid);
     for (int k = 0; k < g.count; ++k) {
       const double value = g.luma ? static_cast<double>(v[k]) + (t[0] - static_cast<double>(luma)) : t[k];
       unsigned char* d = p.dst[k] + static_cast<std::ptrdiff_t>(y) * p.dst_row_stride[k] +

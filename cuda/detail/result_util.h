@@ -2,7 +2,8 @@
 /**
  * @file result_util.h
  * @brief Building Results and checking launches, shared by every dispatch
- *        file of cuda/ (dispatch.cu, video_frame.cu, quality.cu).
+ *        file of cuda/ (dispatch.cu, video_frame.cu, quality.cu and the fast
+ *        passes' launchers, detail/fast_launch.cuh).
  */
 #pragma once
 

@@ -4,7 +4,7 @@
  * @brief Device helpers (bottom layer): border sampling and the 1-D
  *        programs of the filter contract run on one sequence by one thread.
  *
- * Contract: ../../shared/docs/FILTER_CONTRACT.md, sections 2 (borders),
+ * Contract: docs/FILTER_CONTRACT.md, sections 2 (borders),
  * 3 (recursions and the iir2d warm-up), 3a (exact initialisation) and 4
  * (precision: `Store` is the I/O type, `Acc` the recursion type).
  *

@@ -32,16 +32,14 @@ struct Tuning {
   bool row_scan = true;
   /// Shapes (bit FastShape) that take the scan row pass when row_scan is on;
   /// -1: the measured choice per shape, precision and plane type
-  /// (dispatch.cu, scan_rows(); docs/PERFORMANCE.md). Only the combinations
-  /// that choice can select are built (fast_launch.cuh, kScanBuilt); others
-  /// take the tiled row pass whatever this mask says.
+  /// (dispatch.cu, scan_rows(); docs/PERFORMANCE.md, "Tuning notes"). Only
+  /// the combinations that choice can select are built (fast_launch.cuh,
+  /// kScanBuilt); others take the tiled row pass whatever this mask says.
   int scan_shapes = -1;
   /// At f32 precision, video components deeper than this take the tiled
-  /// (order-exact) row pass: the scan's float32 rounding differs from refcpu
-  /// by an ulp or so, which round(o * max) turns into code differences for
-  /// about 1 % of 16-bit samples (section 6 allows 0.1 %). 10 bits was not
-  /// safe either: P010 at 1920x1080 through iir2dfilter failed the 99.9 %
-  /// rule on the H200, and so did 16-bit frames through the frame kernels.
+  /// (order-exact) row pass: the scan's float32 rounding differs from
+  /// refcpu's by an ulp or so, which round(o * max) turns into code
+  /// differences in deep samples. Why 8: docs/PERFORMANCE.md, "Tuning notes".
   int scan_f32_max_depth = 8;
   /// Run the correctness-first kernels of issue 2 (one thread per
   /// sequence) instead of the fast passes: the benchmark's baseline.

@@ -3,7 +3,7 @@
  * @file cuda_filter.h
  * @brief CUDA kernels of the IIR2D filter contract on pitched device planes.
  *
- * Same contract as refcpu (../shared/docs/FILTER_CONTRACT.md) and the same
+ * Same contract as refcpu (docs/FILTER_CONTRACT.md) and the same
  * parameter types (refcpu/iir2d/filters.h). No GStreamer inside.
  *
  * Conventions (CUB-like):

@@ -5,7 +5,7 @@
  *        their DC gains, pole radii and extension lengths, and the parameter
  *        and plane-descriptor types shared by refcpu/ and cuda/.
  *
- * Source of every number: ../shared/docs/FILTER_CONTRACT.md (sections 3, 3a,
+ * Source of every number: docs/FILTER_CONTRACT.md (sections 3, 3a,
  * 4, 5). This header holds *definitions* only; the loops that run the
  * programs live separately in refcpu/ (the oracle) and cuda/ (the kernels),
  * so that a mistake in one is caught by the other.

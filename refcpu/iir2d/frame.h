@@ -30,6 +30,22 @@
 #include "iir2d/filters.h"
 #include "iir2d/frame_ops.h"
 
+namespace iir2d {
+
+/**
+ * One pixel's step of the temporal recursion of the file comment, in double:
+ * o[0..count) are the blended values, state[k * plane_stride] the previous
+ * outputs (float32). With `state_valid`, m = (Σ_k |o_k − p_k|) / count,
+ * α = temporal_alpha(m), t_k = α·o_k + (1−α)·p_k; without, t_k = o_k. The
+ * state becomes (float)t_k. Mode Off: t_k = o_k, state untouched (may be
+ * null). The reference's loop (refcpu/frame.cpp); the CUDA frame kernels
+ * have their own (cuda/detail/frame_kernels.cuh).
+ */
+void temporal_update(const double* o, double* t, int count, const TemporalParams& temporal, float* state,
+                     std::ptrdiff_t plane_stride, bool state_valid);
+
+}  // namespace iir2d
+
 namespace iir2d::ref {
 
 /// Floats of temporal state for `count` components of width×height.

@@ -7,17 +7,19 @@
  *        temporal smoothing parameters and the per-pixel α of its adaptive
  *        mode, and the element's sigma range.
  *
- * These go beyond FILTER_CONTRACT.md (which ends at one component, section
- * 5); the equations are stated here and in refcpu/iir2d/frame.h. As in
- * filters.h, this header holds definitions only: the loops that apply them
- * live separately in refcpu/ and cuda/.
+ * These go beyond docs/FILTER_CONTRACT.md (which ends at one component,
+ * section 5); the equations are stated here and in refcpu/iir2d/frame.h. As
+ * in filters.h, this header holds definitions only: parameter types,
+ * constants and closed-form per-pixel formulas (luma_of, temporal_alpha,
+ * temporal_params_valid). The loops that apply them live separately, so
+ * that comparing the two catches a mistake in either: refcpu's
+ * temporal_update (iir2d/frame.h, refcpu/frame.cpp) and the CUDA frame
+ * kernels' own step (cuda/detail/frame_kernels.cuh).
  *
- * Header-only, C++17 standard library only; the two small formulas are
- * usable from CUDA device code.
+ * Header-only, C++17 standard library only; the formulas are usable from
+ * CUDA device code.
  */
 #pragma once
-
-#include <cstddef>
 
 #include "iir2d/filters.h"
 
@@ -103,31 +105,6 @@ IIR2D_FRAME_HD bool temporal_params_valid(const TemporalParams& t) {
       t.mode == TemporalMode::Off || t.mode == TemporalMode::Fixed || t.mode == TemporalMode::Adaptive;
   return mode_ok && t.alpha >= 0.0 && t.alpha <= 1.0 && t.alpha_min >= 0.0 && t.alpha_min <= 1.0 &&
          t.alpha_max >= 0.0 && t.alpha_max <= 1.0 && t.motion_threshold >= 0.0;
-}
-
-/**
- * One pixel's step of the temporal recursion (refcpu/iir2d/frame.h), in
- * double: o[0..count) are the blended values, state[k * plane_stride] the
- * previous outputs (float32). With `state_valid`, m = (Σ_k |o_k − p_k|) /
- * count, α = temporal_alpha(m), t_k = α·o_k + (1−α)·p_k; without, t_k = o_k.
- * The state becomes (float)t_k. Mode Off: t_k = o_k, state untouched (may be
- * null).
- */
-IIR2D_FRAME_HD void temporal_update(const double* o, double* t, int count, const TemporalParams& temporal,
-                                    float* state, std::ptrdiff_t plane_stride, bool state_valid) {
-  if (temporal.mode == TemporalMode::Off || !state_valid) {
-    for (int k = 0; k < count; ++k) t[k] = o[k];
-  } else {
-    double sum = 0.0;
-    for (int k = 0; k < count; ++k) {
-      const double p = static_cast<double>(state[k * plane_stride]);
-      sum += o[k] > p ? o[k] - p : p - o[k];
-    }
-    const double a = temporal_alpha(temporal, sum / count);
-    for (int k = 0; k < count; ++k) t[k] = a * o[k] + (1.0 - a) * static_cast<double>(state[k * plane_stride]);
-  }
-  if (temporal.mode == TemporalMode::Off) return;
-  for (int k = 0; k < count; ++k) state[k * plane_stride] = static_cast<float>(t[k]);
 }
 
 }  // namespace iir2d

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /**
  * @file refcpu.h
- * @brief CPU reference of the IIR2D filter contract (../shared/docs/FILTER_CONTRACT.md).
+ * @brief CPU reference of the IIR2D filter contract (docs/FILTER_CONTRACT.md).
  *
  * Naive on purpose: one loop per pass, no blocking, no SIMD. This is the
  * oracle the CUDA kernels and the element are tested against, so every
