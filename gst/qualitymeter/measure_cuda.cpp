@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "../common/formats.h"
+#include "iir2d/cuda_layout.h"
 #include "iir2d/cuda_quality.h"
 #include "measure.h"
 
@@ -24,7 +25,7 @@ struct DeviceResults {
   unsigned long long abs_diff[2];  // Σ|Δ| of the distorted and reference luma against the previous pair
 };
 
-std::size_t align_up(std::size_t n) { return (n + 255) / 256 * 256; }
+using iir2d::cuda::align_up;
 
 std::string error_text(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
 

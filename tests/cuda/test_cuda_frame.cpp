@@ -345,6 +345,31 @@ TEST(CudaFrameArguments, AreCheckedBeforeAnyLaunch) {
             cu::Status::WorkspaceTooSmall);
 }
 
+/* The extent limit of filter_video_component holds for groups and RGB luma
+ * too (it was missing there): a width over 2^28 is refused before any
+ * workspace or launch, here with a workspace far too small for it. */
+TEST(CudaFrameArguments, ExtentsOver2To28AreRefused) {
+  unsigned char fake[64] = {};
+  ConstVideoComponent in[3];
+  VideoComponent out[3];
+  for (int k = 0; k < 3; ++k) {
+    in[k].data = fake;
+    out[k].data = fake;
+    in[k].width = out[k].width = (1 << 28) + 1;
+    in[k].height = out[k].height = 1;
+    in[k].row_stride = out[k].row_stride = (1 << 28) + 1;
+  }
+  FilterParams p;
+  TemporalParams t;
+  const auto group = cu::filter_component_group(in, out, 1, p, 1.0, t, nullptr, false, fake, sizeof fake, nullptr);
+  EXPECT_EQ(group.status, cu::Status::InvalidArgument);
+  EXPECT_NE(group.message().find("too large"), std::string::npos) << group.message();
+  const auto luma = cu::filter_rgb_luma(in, out, iir2d::kLumaBt709, p, 1.0, t, nullptr, false, fake, sizeof fake,
+                                        nullptr);
+  EXPECT_EQ(luma.status, cu::Status::InvalidArgument);
+  EXPECT_NE(luma.message().find("too large"), std::string::npos) << luma.message();
+}
+
 TEST(CudaFrameWorkspace, SizedForTheWidestDeriche) {
   FilterParams p;
   p.filter_id = 6;
