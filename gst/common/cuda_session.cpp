@@ -11,6 +11,16 @@
 #include <gst/cuda/gstcudamemory.h>
 #include <gst/cuda/gstcudautils.h>
 
+/* GStreamer 1.24 gave CUDA memory a stream (GstCudaStream) and producers a
+ * way to leave work pending on it (GST_CUDA_MEMORY_TRANSFER_NEED_SYNC).
+ * Every version check of the plugin's CUDA path is in this file. */
+#if GST_CHECK_VERSION(1, 24, 0)
+#include <gst/cuda/gstcudastream.h>
+#define IIR2D_MEMORY_STREAMS 1
+#else
+#define IIR2D_MEMORY_STREAMS 0
+#endif
+
 GST_DEBUG_CATEGORY_STATIC(iir2d_cuda_session_debug);
 #define GST_CAT_DEFAULT iir2d_cuda_session_debug
 
@@ -77,6 +87,16 @@ bool CudaSession::create_streams() {
     why_ = "the CUDA context could not be made current";
     return false;
   }
+#if IIR2D_MEMORY_STREAMS
+  /* The main stream as a GstCudaStream, so that it can travel in pools. */
+  if (!streams_[0]) {
+    GstCudaStream* gs = gst_cuda_stream_new(context_);
+    if (gs) {
+      gst_stream_ = gs;
+      streams_[0] = reinterpret_cast<CUstream_st*>(gst_cuda_stream_get_handle(gs));
+    }
+  }
+#endif
   for (int i = 0; i < n_streams_; ++i) {
     if (streams_[i]) continue;
     cudaStream_t s = nullptr;
@@ -87,6 +107,17 @@ bool CudaSession::create_streams() {
     }
     streams_[i] = s;
   }
+  for (CUevent_st*& ev : events_) {
+    if (ev) continue;
+    cudaEvent_t e = nullptr;
+    const cudaError_t r = cudaEventCreateWithFlags(&e, cudaEventDisableTiming);
+    if (r != cudaSuccess) {
+      why_ = "could not create a CUDA event: " + error_text(r);
+      return false;
+    }
+    ev = e;
+  }
+  frame_done_pending_ = false;
   return true;
 }
 
@@ -94,13 +125,22 @@ void CudaSession::destroy_streams_and_memory() {
   free_allocations();
   bool held = false;
   for (int i = 0; i < n_streams_; ++i) held = held || streams_[i];
+  for (CUevent_st* ev : events_) held = held || ev;
   if (held) {
     ContextPush push(context_);
     if (!push.ok()) GST_WARNING_OBJECT(owner_, "could not push the CUDA context to destroy its streams");
+    for (CUevent_st* ev : events_)
+      if (ev && push.ok()) cudaEventDestroy(ev);
     for (int i = 0; i < n_streams_; ++i)
-      if (streams_[i] && push.ok()) cudaStreamDestroy(streams_[i]);
+      if (streams_[i] && push.ok() && !(i == 0 && gst_stream_)) cudaStreamDestroy(streams_[i]);
   }
+#if IIR2D_MEMORY_STREAMS
+  if (gst_stream_) gst_cuda_stream_unref(static_cast<GstCudaStream*>(gst_stream_));
+#endif
+  gst_stream_ = nullptr;
+  for (CUevent_st*& ev : events_) ev = nullptr;
   for (int i = 0; i < kMaxStreams; ++i) streams_[i] = nullptr;
+  frame_done_pending_ = false;
 }
 
 void CudaSession::close() {
@@ -131,6 +171,10 @@ bool CudaSession::propose_pool(GstQuery* query, GstCaps* caps) {
   GstStructure* config = gst_buffer_pool_get_config(pool);
   gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
   gst_buffer_pool_config_set_params(config, caps, GST_VIDEO_INFO_SIZE(&info), 0, 0);
+#if IIR2D_MEMORY_STREAMS
+  /* Upstream (a decoder) writes on our stream: nothing to wait for. */
+  if (gst_stream_) gst_buffer_pool_config_set_cuda_stream(config, static_cast<GstCudaStream*>(gst_stream_));
+#endif
   if (!gst_buffer_pool_set_config(pool, config)) {
     GST_ERROR_OBJECT(owner_, "CUDA buffer pool refused its config");
     gst_object_unref(pool);
@@ -171,6 +215,14 @@ bool CudaSession::decide_pool(GstQuery* query, GstCaps* caps) {
   GstStructure* config = gst_buffer_pool_get_config(pool);
   gst_buffer_pool_config_add_option(config, GST_BUFFER_POOL_OPTION_VIDEO_META);
   gst_buffer_pool_config_set_params(config, caps, size, min, max);
+#if IIR2D_MEMORY_STREAMS
+  /* Our outputs carry a stream: downstream's, where its pool has one, else
+   * ours; the frames then run on it and only flag their outputs. */
+  if (GstCudaStream* theirs = gst_buffer_pool_config_get_cuda_stream(config))
+    gst_cuda_stream_unref(theirs);
+  else if (gst_stream_)
+    gst_buffer_pool_config_set_cuda_stream(config, static_cast<GstCudaStream*>(gst_stream_));
+#endif
   if (!gst_buffer_pool_set_config(pool, config)) {
     /* The pool may have adjusted the config (e.g. the buffer count): take
      * it if it still fits our caps. */
@@ -264,6 +316,10 @@ bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFl
     *error = "too many frames mapped";
     return false;
   }
+  if (!session_.ready()) {
+    *error = "no CUDA context: " + session_.unavailable_reason();
+    return false;
+  }
   if (gst_buffer_n_memory(buf) != 1) {
     *error = name + " has " + std::to_string(gst_buffer_n_memory(buf)) + " memories, expected one";
     return false;
@@ -288,9 +344,31 @@ bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFl
                                                                 : " (GST_MAP_READ | GST_MAP_CUDA)");
     return false;
   }
+  buffers_[mapped_] = buf;
+  writes_[mapped_] = (flags & GST_MAP_WRITE) != 0;
   ++mapped_;
   return true;
 }
+
+namespace {
+
+/* The pending-work stream of a mapped buffer's memory, if it has one (1.24+). */
+CUstream_st* memory_stream(GstBuffer* buf, GstCudaContext* ours, bool* foreign_context) {
+  *foreign_context = false;
+#if IIR2D_MEMORY_STREAMS
+  GstCudaMemory* cmem = GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buf, 0));
+  GstCudaStream* s = gst_cuda_memory_get_stream(cmem);
+  if (!s) return nullptr;
+  *foreign_context = cmem->context != ours;
+  return reinterpret_cast<CUstream_st*>(gst_cuda_stream_get_handle(s));
+#else
+  (void)buf;
+  (void)ours;
+  return nullptr;
+#endif
+}
+
+}  // namespace
 
 bool CudaFrameScope::enter(std::string* error) {
   if (pushed_) return true;
@@ -299,21 +377,105 @@ bool CudaFrameScope::enter(std::string* error) {
     return false;
   }
   pushed_ = gst_cuda_context_push(session_.context_);
-  if (!pushed_) *error = "could not push the CUDA context";
-  return pushed_;
+  if (!pushed_) {
+    *error = "could not push the CUDA context";
+    return false;
+  }
+  ++session_.frames_;
+  /* The frame's stream: the outputs' own (then they are only flagged), else ours. */
+  work_ = session_.streams_[0];
+  async_ = false;
+  for (int i = 0; i < mapped_; ++i) {
+    bool foreign = false;
+    CUstream_st* s = writes_[i] ? memory_stream(buffers_[i], session_.context_, &foreign) : nullptr;
+    if (s && !foreign) {
+      work_ = s;
+      async_ = true;
+    }
+  }
+  cudaEvent_t* ev = session_.events_;
+  cudaError_t e = cudaSuccess;
+  auto step = [&](cudaError_t r, const char* what) {
+    if (r != cudaSuccess && e == cudaSuccess) {
+      e = r;
+      *error = std::string(what) + ": " + error_text(r);
+    }
+  };
+  /* Our device memory (workspace, temporal state) was last used by the
+   * previous frame, maybe on another stream. */
+  if (session_.frame_done_pending_) step(cudaStreamWaitEvent(work_, ev[CudaSession::kFrameDone], 0), "wait for the previous frame");
+  /* Every input's pending work (a decoder's copy on its own stream). */
+  bool waited = false;
+  for (int i = 0; i < mapped_; ++i) {
+    if (writes_[i]) continue;
+    bool foreign = false;
+    CUstream_st* s = memory_stream(buffers_[i], session_.context_, &foreign);
+    if (!s || s == work_) continue;
+    if (foreign) {
+#if IIR2D_MEMORY_STREAMS
+      gst_cuda_memory_sync(GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buffers_[i], 0)));  // another context: on the host
+#endif
+      continue;
+    }
+    step(cudaEventRecord(ev[CudaSession::kInputOnItsStream], s), "record an input's pending work");
+    step(cudaStreamWaitEvent(work_, ev[CudaSession::kInputOnItsStream], 0), "wait for an input's pending work");
+    waited = true;
+  }
+  /* The copy stream starts where the work stream is. */
+  if ((async_ || waited || session_.frame_done_pending_) && session_.n_streams_ > 1) {
+    step(cudaEventRecord(ev[CudaSession::kInputsReady], work_), "record the inputs ready");
+    step(cudaStreamWaitEvent(session_.streams_[1], ev[CudaSession::kInputsReady], 0), "start the copy stream");
+  }
+  return e == cudaSuccess;
 }
 
 std::string CudaFrameScope::finish() {
   std::string error;
+  auto step = [&](cudaError_t r, const char* what) {
+    if (r != cudaSuccess && error.empty()) error = std::string(what) + ": " + error_text(r);
+  };
   if (pushed_) {
-    for (int i = 0; i < session_.n_streams_; ++i) {
-      const cudaError_t e = cudaStreamSynchronize(session_.streams_[i]);
-      if (e != cudaSuccess && error.empty()) error = "cudaStreamSynchronize: " + error_text(e);
+    cudaEvent_t* ev = session_.events_;
+    if (async_) {
+      /* The outputs' stream holds the whole frame: join the copies, mark
+       * the frame, let the inputs' streams not overwrite what we still
+       * read, and flag the outputs for downstream. */
+      if (session_.n_streams_ > 1) {
+        step(cudaEventRecord(ev[CudaSession::kCopiesDone], session_.streams_[1]), "record the copies");
+        step(cudaStreamWaitEvent(work_, ev[CudaSession::kCopiesDone], 0), "join the copies");
+      }
+      step(cudaEventRecord(ev[CudaSession::kFrameDone], work_), "record the frame");
+      session_.frame_done_pending_ = true;
+      for (int i = 0; i < mapped_; ++i) {
+        bool foreign = false;
+        CUstream_st* s = writes_[i] ? nullptr : memory_stream(buffers_[i], session_.context_, &foreign);
+        if (s && !foreign && s != work_) step(cudaStreamWaitEvent(s, ev[CudaSession::kFrameDone], 0), "hand the input back");
+      }
+    } else {
+      for (int i = 0; i < session_.n_streams_; ++i) step(cudaStreamSynchronize(session_.streams_[i]), "cudaStreamSynchronize");
+      session_.frame_done_pending_ = false;
+      ++session_.host_syncs_;
     }
     gst_cuda_context_pop(nullptr);
     pushed_ = false;
+    GST_LOG_OBJECT(session_.owner_, "frame %s (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames host-synchronised)",
+                   async_ ? "left on its output's stream" : "synchronised on the host", session_.host_syncs_,
+                   session_.frames_);
   }
-  while (mapped_ > 0) gst_video_frame_unmap(&frames_[--mapped_]);
+  while (mapped_ > 0) {
+    --mapped_;
+    gst_video_frame_unmap(&frames_[mapped_]);
+#if IIR2D_MEMORY_STREAMS
+    if (writes_[mapped_]) {
+      GstMemory* mem = gst_buffer_peek_memory(buffers_[mapped_], 0);
+      if (async_)
+        GST_MINI_OBJECT_FLAG_SET(mem, GST_CUDA_MEMORY_TRANSFER_NEED_SYNC);
+      else
+        GST_MINI_OBJECT_FLAG_UNSET(mem, GST_CUDA_MEMORY_TRANSFER_NEED_SYNC);
+    }
+#endif
+  }
+  async_ = false;
   return error;
 }
 

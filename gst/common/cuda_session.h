@@ -14,6 +14,19 @@
  * element code carries no #ifdef for it. Every GStreamer version check of
  * the CUDA path lives in cuda_session.cpp.
  *
+ * Streams (GStreamer 1.24+, where CUDA memory carries a GstCudaStream and
+ * producers such as nvh264dec flag pending work with
+ * GST_CUDA_MEMORY_TRANSFER_NEED_SYNC instead of waiting): the session's
+ * main stream is a GstCudaStream, set in the pools it proposes upstream and
+ * decides downstream (a downstream pool's own stream is kept), so that a
+ * chain of CUDA elements shares one stream. A frame runs on its output
+ * memory's stream where it has one, else on the session's; it first waits,
+ * on the device, for every input memory's stream; an output on its own
+ * stream is flagged NEED_SYNC and nothing blocks the CPU. Only where the
+ * result must reach the host (no output stream: qualitymeter's scalars,
+ * 1.22's stream-less memory) does the frame end in a host synchronisation,
+ * as it always does on 1.22.
+ *
  * Threading: open/close from start/stop (or set_caps), everything else from
  * the streaming thread, except set_context and the CONTEXT query, which only
  * read or fill the context pointer the way gst_cuda_handle_* expect.
@@ -27,6 +40,7 @@
 #include <string>
 
 struct CUstream_st;
+struct CUevent_st;
 typedef struct _GstCudaContext GstCudaContext;
 
 namespace iir2d::gst {
@@ -64,8 +78,13 @@ class CudaSession {
   const std::string& unavailable_reason() const { return why_; }
 
   GstCudaContext* context() const { return context_; }
-  /* Stream `i` (0 = the main one), null until open() created it. */
+  /* Stream `i` (0 = the main one), null until open() created it. A frame's
+   * work goes on CudaFrameScope::stream(), which may be another one. */
   CUstream_st* stream(int i = 0) const { return streams_[i]; }
+  /* Frames run through a CudaFrameScope, and how many of them ended in a
+   * host synchronisation (the others left flagged outputs). */
+  guint64 frames() const { return frames_; }
+  guint64 host_syncs() const { return host_syncs_; }
 
   /* GstElement::set_context: takes the pipeline's context while there is none. */
   void set_context(GstContext* context, int device_id);
@@ -106,24 +125,33 @@ class CudaSession {
   bool create_streams();
   void destroy_streams_and_memory();
 
+  enum Event { kInputsReady, kCopiesDone, kFrameDone, kInputOnItsStream, kEvents };
+
   GstElement* owner_;
   int n_streams_;
   GstCudaContext* context_ = nullptr;
   CUstream_st* streams_[kMaxStreams] = {};
+  void* gst_stream_ = nullptr;  // GstCudaStream of streams_[0] (1.24+), else null
+  CUevent_st* events_[kEvents] = {};
+  bool frame_done_pending_ = false;  // kFrameDone recorded and not waited for by a host sync
+  guint64 frames_ = 0, host_syncs_ = 0;
   void* memory_[kMaxAllocations] = {};
   std::size_t sizes_[kMaxAllocations] = {};
   std::string why_;
 };
 
 /* One frame's work in CUDA memory: maps the buffers with GST_MAP_CUDA in
- * their real (pitched) layout, pushes the session's context around the
- * caller's launches and, on every path, waits for the session's streams,
- * pops the context and unmaps. Error texts name the buffer and the step.
+ * their real (pitched) layout, pushes the session's context, picks the
+ * frame's streams and makes them wait for the inputs (enter()), and, on
+ * every path, ends the frame (finish(): flags the outputs or waits on the
+ * host), pops the context and unmaps. Error texts name the buffer and the
+ * step.
  *
  *   CudaFrameScope scope(session);
- *   if (!scope.map(in, &info, GST_MAP_READ, "input", &error) || !scope.enter(&error)) ...;
- *   ... enqueue kernels on session.stream() ...
- *   error = scope.finish();  // synchronised: the frames are complete
+ *   if (!scope.map(in, &info, GST_MAP_READ, "input", &error) ||
+ *       !scope.map(out, &info, GST_MAP_WRITE, "output", &error) || !scope.enter(&error)) ...;
+ *   ... enqueue kernels on scope.stream(0) (and copies on scope.stream(1)) ...
+ *   error = scope.finish();
  */
 class CudaFrameScope {
  public:
@@ -142,21 +170,32 @@ class CudaFrameScope {
   bool map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFlags flags, const char* what, std::string* error);
   GstVideoFrame* frame(int i) { return &frames_[i]; }
 
-  /* Pushes the session's context (once); false with *error if it cannot. */
+  /* After the maps: pushes the session's context, picks the frame's stream
+   * (the output memory's, else the session's) and makes it wait for the
+   * previous frame and for every input's pending work. False with *error. */
   bool enter(std::string* error);
+  /* The stream for the frame's work (0) and for copies beside it (1). */
+  CUstream_st* stream(int i = 0) const { return i == 0 ? work_ : session_.streams_[i]; }
 
-  /* Waits for every stream of the session (1.22's CUDA memory carries no
-   * stream: a frame must be complete before its buffer moves on, also after
-   * an error, so that no kernel still writes into a buffer that goes back
-   * to its pool), pops the context and unmaps the frames. Returns the first
-   * CUDA error, empty if none. Idempotent. */
+  /* Ends the frame. Where the outputs are on their own stream, the copy
+   * stream is joined to the work stream, the outputs are flagged
+   * GST_CUDA_MEMORY_TRANSFER_NEED_SYNC and nothing waits. Otherwise the
+   * session's streams are synchronised on the host (1.22's CUDA memory
+   * carries no stream: a frame must be complete before its buffer moves
+   * on, also after an error, so that no kernel still writes into a buffer
+   * that goes back to its pool). Then pops the context and unmaps the
+   * frames. Returns the first CUDA error, empty if none. Idempotent. */
   std::string finish();
 
  private:
   CudaSession& session_;
   GstVideoFrame frames_[kMaxFrames] = {};
+  GstBuffer* buffers_[kMaxFrames] = {};
+  bool writes_[kMaxFrames] = {};
   int mapped_ = 0;
   bool pushed_ = false;
+  bool async_ = false;  // the outputs' own stream carries the work: flag, don't wait
+  CUstream_st* work_ = nullptr;
 };
 
 }  // namespace iir2d::gst

@@ -508,8 +508,8 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
   return GST_FLOW_OK;
 }
 
-/* CUDA memory: the CUDA kernels on our streams, synchronised before the
- * buffer leaves (CudaFrameScope). */
+/* CUDA memory: the CUDA kernels on the frame's streams; the output is
+ * complete, or flagged for downstream, when it leaves (CudaFrameScope). */
 static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf, const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
   CudaSession& cuda = priv->cuda;
@@ -518,13 +518,13 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
   bool ran = false;
   {
     CudaFrameScope scope(cuda);
-    if (scope.enter(&error) && scope.map(inbuf, &priv->in_info, GST_MAP_READ, "input", &error) &&
-        scope.map(outbuf, &priv->out_info, GST_MAP_WRITE, "output", &error)) {
+    if (scope.map(inbuf, &priv->in_info, GST_MAP_READ, "input", &error) &&
+        scope.map(outbuf, &priv->out_info, GST_MAP_WRITE, "output", &error) && scope.enter(&error)) {
       const FramePlan plan =
           prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job);
       error = run_plan_cuda(plan, scope.frame(0), scope.frame(1), job, &priv->in_info,
-                            cuda.allocation(kWorkspaceSlot), cuda.allocation_size(kWorkspaceSlot), cuda.stream(0),
-                            cuda.stream(1));
+                            cuda.allocation(kWorkspaceSlot), cuda.allocation_size(kWorkspaceSlot), scope.stream(0),
+                            scope.stream(1));
       ran = true;
     }
     const std::string sync_error = scope.finish();

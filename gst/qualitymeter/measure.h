@@ -57,7 +57,7 @@ class PairMeasure {
     std::size_t workspace_offset = 0, workspace_bytes = 0, prev_offset[2] = {0, 0}, total = 0;
   };
   DeviceLayout device_layout(const GstVideoInfo* info) const;
-  std::string enqueue_cuda(CudaSession& cuda, GstVideoFrame* rf, GstVideoFrame* df, int n);
+  std::string enqueue_cuda(CudaSession& cuda, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df, int n);
 
   bool have_prev_ = false;
   HostPlane prev_host_[2];

@@ -56,10 +56,10 @@ PairMeasure::DeviceLayout PairMeasure::device_layout(const GstVideoInfo* info) c
   return l;
 }
 
-/* Enqueues the kernels of one pair and the copy of the previous luma; the
- * caller has pushed the context and synchronises the stream. */
-std::string PairMeasure::enqueue_cuda(CudaSession& cuda, GstVideoFrame* rf, GstVideoFrame* df, int n) {
-  cudaStream_t stream = cuda.stream();
+/* Enqueues the kernels of one pair and the copy of the previous luma on
+ * `stream`; the caller has pushed the context and synchronises the stream. */
+std::string PairMeasure::enqueue_cuda(CudaSession& cuda, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df,
+                                      int n) {
   auto* base = static_cast<unsigned char*>(cuda.allocation(kDeviceSlot));
   auto* results = reinterpret_cast<DeviceResults*>(base);
   for (int c = 0; c < n; ++c) {
@@ -102,8 +102,8 @@ bool PairMeasure::measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideo
   DeviceResults host{};
   {
     CudaFrameScope scope(cuda);
-    if (scope.enter(error) && scope.map(ref, ref_info, GST_MAP_READ, kRoleNames[kReference], error) &&
-        scope.map(dist, dist_info, GST_MAP_READ, kRoleNames[kDistorted], error)) {
+    if (scope.map(ref, ref_info, GST_MAP_READ, kRoleNames[kReference], error) &&
+        scope.map(dist, dist_info, GST_MAP_READ, kRoleNames[kDistorted], error) && scope.enter(error)) {
       layout_ = device_layout(info);
       bool fresh = false;
       if (!cuda.ensure_allocation(kDeviceSlot, layout_.total, error, &fresh)) {
@@ -111,10 +111,10 @@ bool PairMeasure::measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideo
       } else {
         if (fresh) have_prev_ = false;  // the previous luma is gone
         diffed = have_prev_;
-        *error = enqueue_cuda(cuda, scope.frame(0), scope.frame(1), n);
+        *error = enqueue_cuda(cuda, scope.stream(), scope.frame(0), scope.frame(1), n);
         if (error->empty()) {
           const cudaError_t e = cudaMemcpyAsync(&host, cuda.allocation(kDeviceSlot), sizeof host,
-                                                cudaMemcpyDeviceToHost, cuda.stream());
+                                                cudaMemcpyDeviceToHost, scope.stream());
           if (e != cudaSuccess) *error = "results copy: " + error_text(e);
         }
       }
