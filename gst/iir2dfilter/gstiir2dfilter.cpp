@@ -538,12 +538,29 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
   return GST_FLOW_OK;
 }
 
+/* A 0-byte GAP buffer stands for a missing frame: it has no samples to
+ * filter and goes on as it is (as through videoconvert); temporal smoothing
+ * carries on from the last real frame. */
+static bool is_empty_gap(GstBuffer* buf) {
+  return GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_GAP) && gst_buffer_get_size(buf) == 0;
+}
+
+static GstFlowReturn gst_iir2d_filter_prepare_output_buffer(GstBaseTransform* trans, GstBuffer* inbuf,
+                                                            GstBuffer** outbuf) {
+  if (is_empty_gap(inbuf)) {
+    *outbuf = inbuf;  // the base class pushes it on unchanged
+    return GST_FLOW_OK;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->prepare_output_buffer(trans, inbuf, outbuf);
+}
+
 static GstFlowReturn gst_iir2d_filter_transform(GstBaseTransform* trans, GstBuffer* inbuf, GstBuffer* outbuf) {
   GstIir2dFilter* self = GST_IIR2D_FILTER(trans);
   if (!self->priv->have_info) {
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, (nullptr), ("transform before caps were set"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  if (outbuf == inbuf && is_empty_gap(inbuf)) return GST_FLOW_OK;
   const Settings s = copy_settings(self);  // once per frame
   return self->priv->cuda_caps ? transform_cuda(self, inbuf, outbuf, s) : transform_system(self, inbuf, outbuf, s);
 }
@@ -590,6 +607,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   trans_class->decide_allocation = GST_DEBUG_FUNCPTR(gst_iir2d_filter_decide_allocation);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_iir2d_filter_sink_event);
   trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_before_transform);
+  trans_class->prepare_output_buffer = GST_DEBUG_FUNCPTR(gst_iir2d_filter_prepare_output_buffer);
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform);
 
   mark_enums_as_plugin_api();

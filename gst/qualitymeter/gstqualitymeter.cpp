@@ -500,8 +500,6 @@ static GstFlowReturn measure_pair(GstQualityMeter* self, GstBuffer* ref, GstBuff
 static Step decide(GstQualityMeter* self, GstBuffer* ref, GstBuffer* dist, const Settings& s, GstClockTime* dist_rt,
                    const char** why) {
   GstQualityMeterPrivate* priv = self->priv;
-  if (is_gap(ref)) return Step::DropGapReference;
-  if (is_gap(dist)) return Step::DropGapDistorted;
   *dist_rt = running_time(priv->pads[kDistorted], dist);
   return pair_step(running_time(priv->pads[kReference], ref), frame_duration(ref, &priv->pad_state[kReference].info),
                    *dist_rt, frame_duration(dist, &priv->pad_state[kDistorted].info), s.distorted_offset, why);
@@ -530,6 +528,10 @@ static GstFlowReturn gst_quality_meter_aggregate(GstAggregator* agg, gboolean ti
       return GST_FLOW_EOS;
     }
     return GST_AGGREGATOR_FLOW_NEED_DATA;
+  } else if (dist && is_gap(dist)) {
+    step = Step::PassGapDistorted;  // a missing frame: nothing to measure, passed on as it is
+  } else if (ref && is_gap(ref)) {
+    step = Step::DropGapReference;
   } else if (!dist) {
     /* The distorted stream ended (or, live, is late): no partner for this reference frame. */
     step = Step::UnpairedReference;
@@ -562,9 +564,8 @@ static GstFlowReturn gst_quality_meter_aggregate(GstAggregator* agg, gboolean ti
     case Step::DropGapReference:
       gst_aggregator_pad_drop_buffer(rpad);
       return GST_FLOW_OK;
-    case Step::DropGapDistorted:
-      gst_aggregator_pad_drop_buffer(dpad);
-      return GST_FLOW_OK;
+    case Step::PassGapDistorted:
+      return push_distorted(self);
   }
   return GST_FLOW_OK;
 }

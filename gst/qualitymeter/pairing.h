@@ -14,8 +14,11 @@
 
 namespace iir2d::gst::meter {
 
-/* What to do with the head buffers of the two pads. */
-enum class Step { Pair, UnpairedReference, UnpairedDistorted, DropGapReference, DropGapDistorted };
+/* What to do with the head buffers of the two pads. A 0-byte GAP buffer is
+ * a missing frame: on the reference pad it is dropped, on the distorted
+ * pad passed through (the src pad carries the distorted stream unchanged);
+ * neither is measured or counted. */
+enum class Step { Pair, UnpairedReference, UnpairedDistorted, DropGapReference, PassGapDistorted };
 
 /* A 0-byte GAP buffer: no frame to measure. */
 bool is_gap(GstBuffer* buf);

@@ -542,4 +542,36 @@ TEST(Iir2dFilterBehaviour, ManyBuffersAndCapsChange) {
   }
 }
 
+/* A 0-byte GAP buffer (a frame that is missing, e.g. from a live source)
+ * passes on as it is, as videoconvert passes it, and the next frame is
+ * filtered as usual (issue 10, F8: it used to stop the stream with "Could
+ * not map the input buffer."). */
+TEST(Iir2dFilterBehaviour, GapBuffersPassThrough) {
+  REQUIRE_ELEMENT();
+  const std::string caps_str = caps_string("I420", 64, 48);
+  const GstVideoInfo info = video_info(caps_str);
+  Harness h(new_harness());
+  gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+  GstBuffer* gap = gst_buffer_new();
+  GST_BUFFER_FLAG_SET(gap, GST_BUFFER_FLAG_GAP);
+  GST_BUFFER_PTS(gap) = 40 * GST_MSECOND;
+  GST_BUFFER_DURATION(gap) = 40 * GST_MSECOND;
+  ASSERT_EQ(gst_harness_push(h.get(), gap), GST_FLOW_OK);
+  Buffer out(gst_harness_pull(h.get()));
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(GST_BUFFER_FLAG_IS_SET(out.get(), GST_BUFFER_FLAG_GAP));
+  EXPECT_EQ(gst_buffer_get_size(out.get()), 0u);
+  EXPECT_EQ(GST_BUFFER_PTS(out.get()), 40 * GST_MSECOND);
+  EXPECT_EQ(GST_BUFFER_DURATION(out.get()), 40 * GST_MSECOND);
+
+  std::mt19937 rng(11);
+  const Combo k = {"default", 1, "mirror", 0.0, "exact", "f32", 1.0, "luma"};
+  Buffer in = random_buffer(info, rng, false);
+  Buffer want = expected_output(info, in.get(), params_of(k), 1.0, false);
+  ASSERT_EQ(gst_harness_push(h.get(), gst_buffer_ref(in.get())), GST_FLOW_OK);
+  Buffer next(gst_harness_pull(h.get()));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(compare_frames(info, next.get(), want.get()), "");
+}
+
 }  // namespace

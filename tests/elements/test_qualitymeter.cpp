@@ -238,6 +238,7 @@ GstBuffer* make_frame(const std::string& caps_str, const CodeFn& code, GstClockT
 struct Frame {
   CodeFn code;
   GstClockTime pts;
+  bool gap = false;  // a 0-byte GAP buffer (a missing frame) instead
 };
 
 /* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
@@ -256,7 +257,12 @@ MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, c
          {std::make_tuple("ref", ref_caps, &ref), std::make_tuple("dist", dist_caps, &dist)}) {
       GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), name);
       for (const Frame& f : *frames) {
-        GstBuffer* buf = make_frame(caps, f.code, f.pts);
+        GstBuffer* buf = f.gap ? gst_buffer_new() : make_frame(caps, f.code, f.pts);
+        if (f.gap) {
+          GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
+          GST_BUFFER_PTS(buf) = f.pts;
+          GST_BUFFER_DURATION(buf) = kFrame;
+        }
         GstFlowReturn ret = GST_FLOW_OK;
         g_signal_emit_by_name(src, "push-buffer", buf, &ret);
         gst_buffer_unref(buf);
@@ -601,6 +607,24 @@ TEST(QualityMeterPairing, DroppedDistortedFramesAreCountedNotRepeated) {
   }
   EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 4, 5, 6, 8, 9}));
   EXPECT_EQ(r.output_pts.size(), 8u) << "every distorted frame passes, none is invented";
+}
+
+/* A 0-byte GAP buffer on the distorted pad is a missing frame: it is not
+ * measured, its reference frame is unpaired, and it passes through to src
+ * like every distorted buffer (issue 10, F9: it used to be dropped). A GAP
+ * on the reference pad is dropped without counting. */
+TEST(QualityMeterPairing, GapBuffersPassThroughUnmeasured) {
+  REQUIRE_ELEMENT("qualitymeter");
+  std::vector<Frame> dist = sequence(4, true);
+  dist[1].gap = true;
+  std::vector<Frame> ref = sequence(4, false);
+  ref[3].gap = true;
+  MeterRun r = run_meter(kGray, ref, kGray, dist);
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.frames, 2u);             // frames 0 and 2
+  EXPECT_EQ(r.summary.unpaired_reference, 1u);  // frame 1, whose distorted frame is missing
+  EXPECT_EQ(r.summary.unpaired_distorted, 1u);  // frame 3, whose reference is missing
+  EXPECT_EQ(r.output_pts, (std::vector<GstClockTime>{0, kFrame, 2 * kFrame, 3 * kFrame}));
 }
 
 TEST(QualityMeterPairing, DroppedReferenceFramesStillPassTheDistortedThrough) {
