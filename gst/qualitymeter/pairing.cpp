@@ -3,7 +3,6 @@
 #include "pairing.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 GST_DEBUG_CATEGORY_EXTERN(gst_quality_meter_debug);
 #define GST_CAT_DEFAULT gst_quality_meter_debug
@@ -29,15 +28,18 @@ Step pair_step(GstClockTime ref_rt, GstClockTime ref_dur, GstClockTime dist_rt, 
     *why = "outside its segment or without a timestamp";
     return Step::UnpairedDistorted;
   }
-  /* Distorted running time shifted by distorted-offset, against the reference's. */
-  const gint64 delta = static_cast<gint64>(dist_rt) + distorted_offset - static_cast<gint64>(ref_rt);
+  /* Distorted running time shifted by distorted-offset, against the
+   * reference's, in 128 bits: running times go up to 2^64 - 1 and the
+   * offset spans the whole gint64 range, so 64 bits can overflow. */
+  const __int128 delta = static_cast<__int128>(dist_rt) + distorted_offset - static_cast<__int128>(ref_rt);
   GstClockTime dur = GST_CLOCK_TIME_IS_VALID(dist_dur) ? dist_dur : ref_dur;
   if (GST_CLOCK_TIME_IS_VALID(dist_dur) && GST_CLOCK_TIME_IS_VALID(ref_dur)) dur = std::min(dist_dur, ref_dur);
-  const gint64 tolerance = GST_CLOCK_TIME_IS_VALID(dur) ? static_cast<gint64>(dur / 2) : 0;
-  GST_LOG("reference %" GST_TIME_FORMAT " distorted %" GST_TIME_FORMAT " delta %" G_GINT64_FORMAT
-          " tolerance %" G_GINT64_FORMAT,
-          GST_TIME_ARGS(ref_rt), GST_TIME_ARGS(dist_rt), delta, tolerance);
-  if (tolerance > 0 ? std::llabs(delta) < tolerance : delta == 0) return Step::Pair;
+  const __int128 tolerance = GST_CLOCK_TIME_IS_VALID(dur) ? static_cast<__int128>(dur / 2) : 0;
+  const __int128 distance = delta < 0 ? -delta : delta;
+  GST_LOG("reference %" GST_TIME_FORMAT " distorted %" GST_TIME_FORMAT " offset %" G_GINT64_FORMAT
+          " tolerance %" G_GUINT64_FORMAT,
+          GST_TIME_ARGS(ref_rt), GST_TIME_ARGS(dist_rt), distorted_offset, static_cast<guint64>(tolerance));
+  if (tolerance > 0 ? distance < tolerance : delta == 0) return Step::Pair;
   *why = "no partner at its running time";
   return delta < 0 ? Step::UnpairedDistorted : Step::UnpairedReference;
 }

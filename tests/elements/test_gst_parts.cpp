@@ -176,6 +176,21 @@ TEST(Pairing, DistortedOffsetShiftsTheDistortedTimes) {
             meter::Step::UnpairedDistorted);
 }
 
+/* distorted-offset takes the whole gint64 range: at its limits no frame
+ * pairs (issue 10, F2: the delta overflowed and INT64_MIN paired every frame). */
+TEST(Pairing, DistortedOffsetAtItsLimitsPairsNothing) {
+  const char* why = "";
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1000 * kMs, 40 * kMs, G_MININT64, &why),
+            meter::Step::UnpairedDistorted);
+  EXPECT_EQ(meter::pair_step(1000 * kMs, 40 * kMs, 1000 * kMs, 40 * kMs, G_MAXINT64, &why),
+            meter::Step::UnpairedReference);
+  EXPECT_EQ(meter::pair_step(0, 40 * kMs, static_cast<GstClockTime>(G_MAXINT64), 40 * kMs, G_MAXINT64, &why),
+            meter::Step::UnpairedReference);
+  // The largest running times with an offset that brings them together still pair.
+  EXPECT_EQ(meter::pair_step(0, 40 * kMs, static_cast<GstClockTime>(G_MAXINT64), 40 * kMs, -G_MAXINT64, &why),
+            meter::Step::Pair);
+}
+
 TEST(Pairing, WithoutDurationsOnlyEqualTimesPair) {
   const char* why = "";
   EXPECT_EQ(meter::pair_step(5, GST_CLOCK_TIME_NONE, 5, GST_CLOCK_TIME_NONE, 0, &why), meter::Step::Pair);
