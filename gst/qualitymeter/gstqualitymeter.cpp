@@ -492,7 +492,12 @@ static GstFlowReturn measure_pair(GstQualityMeter* self, GstBuffer* ref, GstBuff
   r.psnr_avg = m.psnr_avg;
   r.ssim_all = m.ssim_all;
   r.temporal_delta = m.temporal_delta;
-  priv->reporter.record(GST_ELEMENT_CAST(self), r, s);
+  if (!priv->reporter.record(GST_ELEMENT_CAST(self), r, s, &error)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                      ("Could not write stats-file \"%s\": %s.", s.stats_file.c_str(), error.c_str()),
+                      ("frame %" G_GUINT64_FORMAT "; the rows before it are in the file", r.frame));
+    return GST_FLOW_ERROR;
+  }
   return GST_FLOW_OK;
 }
 

@@ -61,7 +61,7 @@ void Reporter::check_threshold(GstElement* element, int index, const char* metri
                                         ev.to_structure());
 }
 
-void Reporter::record(GstElement* element, const FrameReport& r, const Settings& s) {
+bool Reporter::record(GstElement* element, const FrameReport& r, const Settings& s, std::string* why) {
   {
     std::lock_guard<std::mutex> guard(lock_);
     Collected& c = collected_;
@@ -72,12 +72,13 @@ void Reporter::record(GstElement* element, const FrameReport& r, const Settings&
     c.add("ssim-all", r.ssim_all);
     c.add("temporal-delta", r.temporal_delta);
   }
-  stats_.write(r);
+  if (!stats_.write(r, why)) return false;
   if (s.post_messages) post_element_message(element, r.to_structure());
   check_threshold(element, 0, "psnr-avg", r.psnr_avg, s.min_psnr, s.psnr_threshold_on(), r.psnr_avg < s.min_psnr, r);
   check_threshold(element, 1, "ssim-all", r.ssim_all, s.min_ssim, s.ssim_threshold_on(), r.ssim_all < s.min_ssim, r);
   check_threshold(element, 2, "temporal-delta", r.temporal_delta, s.max_temporal_delta, s.temporal_threshold_on(),
                   r.temporal_delta > s.max_temporal_delta, r);
+  return true;
 }
 
 void Reporter::count_unpaired(int role) {

@@ -32,8 +32,9 @@ class Reporter {
   void rearm() { finished_ = false; }
 
   /* One measured pair: kept for the summary, written to the stats file,
-   * posted (post-messages) and checked against the thresholds. */
-  void record(GstElement* element, const iir2d::qm::FrameReport& r, const Settings& s);
+   * posted (post-messages) and checked against the thresholds. False with
+   * the reason in *why when the stats file cannot be written. */
+  bool record(GstElement* element, const iir2d::qm::FrameReport& r, const Settings& s, std::string* why);
   /* A frame of pad `role` (0 reference, 1 distorted) without a partner. */
   void count_unpaired(int role);
   /* At EOS, once until rearm(): the summary message and a log line per metric. */

@@ -98,17 +98,22 @@ bool StatsWriter::open(const std::string& path, GstQualityMeterStatsFormat forma
     }
     owned_ = true;
   }
+  int written;
   if (json_)
-    std::fprintf(file_, "{\"format\":\"qualitymeter-stats\",\"version\":%d,\"encoding\":\"jsonl\"}\n", kVersion);
+    written = std::fprintf(file_, "{\"format\":\"qualitymeter-stats\",\"version\":%d,\"encoding\":\"jsonl\"}\n", kVersion);
   else
-    std::fprintf(file_, "# qualitymeter-stats version=%d format=csv\n", kVersion);
-  std::fflush(file_);
+    written = std::fprintf(file_, "# qualitymeter-stats version=%d format=csv\n", kVersion);
+  if (written < 0 || std::fflush(file_) != 0) {  // e.g. a full disk, /dev/full
+    *why = std::strerror(errno);
+    close();
+    return false;
+  }
   header_ = -1;
   return true;
 }
 
-void StatsWriter::write(const FrameReport& r) {
-  if (!file_) return;
+bool StatsWriter::write(const FrameReport& r, std::string* why) {
+  if (!file_) return true;
   auto plane = [&](const double* v, int c) -> std::string {
     if (c >= r.components) return json_ ? "null" : "";
     return value(v[c]);
@@ -139,8 +144,11 @@ void StatsWriter::write(const FrameReport& r) {
     line += fields[i];
   }
   line += json_ ? "}\n" : "\n";
-  std::fputs(line.c_str(), file_);
-  std::fflush(file_);
+  if (std::fputs(line.c_str(), file_) < 0 || std::fflush(file_) != 0) {
+    *why = std::strerror(errno);
+    return false;
+  }
+  return true;
 }
 
 void StatsWriter::close() {

@@ -81,8 +81,9 @@ class StatsWriter {
   bool is_open() const { return file_ != nullptr; }
   /* One row; planes the format lacks are empty (CSV) or null (JSON). The
    * CSV header comes with the first row (y, u, v or r, g, b columns) and
-   * again if the format family changes. */
-  void write(const iir2d::qm::FrameReport& r);
+   * again if the format family changes. Each row is flushed; false with
+   * the reason (strerror) in *why when it cannot be written (a full disk). */
+  bool write(const iir2d::qm::FrameReport& r, std::string* why);
   void close();
 
  private:

@@ -10,7 +10,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -282,7 +287,7 @@ TEST(Stats, CsvFileHasVersionHeaderAndRow) {
     r.ssim[0] = 1.0;
     r.ssim_all = 1.0;
     r.temporal_delta = 0.25;
-    w.write(r);
+    ASSERT_TRUE(w.write(r, &why)) << why;
   }
   std::ifstream in(path);
   std::stringstream text;
@@ -292,6 +297,48 @@ TEST(Stats, CsvFileHasVersionHeaderAndRow) {
             "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,temporal-delta\n"
             "3,40,40,inf,,,inf,1,,,1,0.25\n");
   std::remove(path);
+}
+
+/* A file that stops growing (a full disk; here the file-size limit) is
+ * reported by the row that could not be written (issue 10, F3: write
+ * errors were ignored and the file stopped mid-number). */
+TEST(Stats, AWriteThatFailsSaysWhy) {
+  char path[] = "/tmp/iir2d-stats-XXXXXX.csv";
+  const int fd = mkstemps(path, 4);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  struct rlimit before;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  void (*old_handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+  meter::StatsWriter w;
+  std::string why;
+  ASSERT_TRUE(w.open(path, GST_QUALITY_METER_STATS_FORMAT_CSV, &why)) << why;
+  struct rlimit small = before;
+  small.rlim_cur = 512;  // bytes: a few rows
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  iir2d::qm::FrameReport r;
+  r.components = 3;
+  int written = 0;
+  bool failed = false;
+  for (; written < 100 && !failed; ++written) {
+    r.frame = static_cast<guint64>(written);
+    failed = !w.write(r, &why);
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  w.close();
+  std::remove(path);
+  EXPECT_TRUE(failed) << "100 rows fitted in 512 bytes?";
+  EXPECT_GT(written, 1);
+  EXPECT_EQ(why, std::strerror(EFBIG));
+}
+
+TEST(Stats, OpeningAFullDeviceFails) {
+  meter::StatsWriter w;
+  std::string why;
+  EXPECT_FALSE(w.open("/dev/full", GST_QUALITY_METER_STATS_FORMAT_CSV, &why));
+  EXPECT_EQ(why, std::strerror(ENOSPC));
+  EXPECT_FALSE(w.is_open());
 }
 
 // ---- property table -------------------------------------------------------

@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -685,26 +686,33 @@ TEST(QualityMeterBadInput, MismatchedSizeFailsNamingBothSides) {
   EXPECT_NE(r.error.find("distorted is I420 64x50"), std::string::npos) << r.error;
 }
 
-TEST(QualityMeterBadInput, StatsFileInMissingDirectoryFailsAtStart) {
+/* A stats file that cannot be written fails when the element starts, with
+ * the path and the reason: a missing directory, and a full disk (/dev/full:
+ * the header does not fit; issue 10, F3, where the run used to exit 0). */
+TEST(QualityMeterBadInput, StatsFileThatCannotBeWrittenFailsAtStart) {
   REQUIRE_ELEMENT("qualitymeter");
-  Pipeline p = parse("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=32,height=32 ! tee name=t "
-                     "t. ! queue ! q.reference t. ! queue ! q.distorted "
-                     "qualitymeter name=q stats-file=/nonexistent-qualitymeter-dir/stats.csv ! fakesink");
-  ASSERT_TRUE(p);
-  EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  GstBus* bus = gst_element_get_bus(p.get());
-  GstMessage* m = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
-  ASSERT_NE(m, nullptr) << "an error must be posted when the element starts";
-  GError* err = nullptr;
-  gst_message_parse_error(m, &err, nullptr);
-  EXPECT_STREQ(GST_MESSAGE_SRC_NAME(m), "q");
-  EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE));
-  EXPECT_NE(std::string(err->message).find("/nonexistent-qualitymeter-dir/stats.csv"), std::string::npos)
-      << err->message;
-  g_error_free(err);
-  gst_message_unref(m);
-  gst_object_unref(bus);
-  gst_element_set_state(p.get(), GST_STATE_NULL);
+  for (const auto& [path, reason] : {std::make_pair("/nonexistent-qualitymeter-dir/stats.csv", std::strerror(ENOENT)),
+                                     std::make_pair("/dev/full", std::strerror(ENOSPC))}) {
+    SCOPED_TRACE(path);
+    Pipeline p = parse(std::string("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=32,height=32 ! tee name=t "
+                                   "t. ! queue ! q.reference t. ! queue ! q.distorted qualitymeter name=q stats-file=") +
+                       path + " ! fakesink");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    GstBus* bus = gst_element_get_bus(p.get());
+    GstMessage* m = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+    ASSERT_NE(m, nullptr) << "an error must be posted when the element starts";
+    GError* err = nullptr;
+    gst_message_parse_error(m, &err, nullptr);
+    EXPECT_STREQ(GST_MESSAGE_SRC_NAME(m), "q");
+    EXPECT_TRUE(g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE));
+    EXPECT_NE(std::string(err->message).find(path), std::string::npos) << err->message;
+    EXPECT_NE(std::string(err->message).find(reason), std::string::npos) << err->message;
+    g_error_free(err);
+    gst_message_unref(m);
+    gst_object_unref(bus);
+    gst_element_set_state(p.get(), GST_STATE_NULL);
+  }
 }
 
 /* ---- outputs ----------------------------------------------------------- */
