@@ -4,6 +4,8 @@
 // stands in for it otherwise.
 #include "cuda_session.h"
 
+#include "formats.h"
+
 #include <cuda_runtime_api.h>
 #include <gst/cuda/gstcudabufferpool.h>
 #include <gst/cuda/gstcudacontext.h>
@@ -342,6 +344,12 @@ bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFl
   if (!gst_video_frame_map(&frames_[mapped_], layout, buf, all)) {
     *error = "could not map " + name + ((flags & GST_MAP_WRITE) ? " (GST_MAP_WRITE | GST_MAP_CUDA)"
                                                                 : " (GST_MAP_READ | GST_MAP_CUDA)");
+    return false;
+  }
+  const std::string extent = frame_extent_error(&frames_[mapped_]);
+  if (!extent.empty()) {
+    gst_video_frame_unmap(&frames_[mapped_]);
+    *error = name + " does not hold its frame: " + extent;
     return false;
   }
   buffers_[mapped_] = buf;

@@ -2,6 +2,7 @@
 // Formats, caps and video components of both elements; see formats.h.
 #include "formats.h"
 
+#include <algorithm>
 #include <string>
 
 #include "cuda_session.h"
@@ -33,6 +34,39 @@ bool caps_are_cuda(GstCaps* caps) {
 std::string describe_format(const GstVideoInfo* info) {
   return std::string(GST_VIDEO_INFO_NAME(info)) + " " + std::to_string(GST_VIDEO_INFO_WIDTH(info)) + "x" +
          std::to_string(GST_VIDEO_INFO_HEIGHT(info));
+}
+
+std::string frame_extent_error(const GstVideoFrame* frame) {
+  const GstVideoFormatInfo* finfo = frame->info.finfo;
+  const std::size_t sample = GST_VIDEO_FORMAT_INFO_BITS(finfo) > 8 ? 2 : 1;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(frame); ++p) {
+    /* Without a GstVideoMeta the whole buffer is map[0] (whose size
+     * gst_video_frame_map has checked); with one, each plane has its map. */
+    const GstMapInfo& map = frame->meta ? frame->map[p] : frame->map[0];
+    const auto* base = static_cast<const guint8*>(map.data);
+    const auto* data = static_cast<const guint8*>(frame->data[p]);
+    const gint stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+    std::size_t rows = 0, row_bytes = 0;
+    for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS(frame); ++c) {
+      if (GST_VIDEO_FORMAT_INFO_PLANE(finfo, c) != p) continue;
+      const std::size_t w = static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_WIDTH(frame, c));
+      const std::size_t h = static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_HEIGHT(frame, c));
+      const std::size_t pstride = static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c));
+      rows = std::max(rows, h);
+      if (w > 0) row_bytes = std::max(row_bytes, GST_VIDEO_FORMAT_INFO_POFFSET(finfo, c) + (w - 1) * pstride + sample);
+    }
+    if (rows == 0 || row_bytes == 0) continue;
+    if (data < base || stride < 0 || (rows > 1 && static_cast<std::size_t>(stride) < row_bytes))
+      return "plane " + std::to_string(p) + " has stride " + std::to_string(stride) + " for rows of " +
+             std::to_string(row_bytes) + " bytes";
+    const std::size_t need = static_cast<std::size_t>(data - base) + (rows - 1) * static_cast<std::size_t>(stride) +
+                             row_bytes;
+    if (need > map.size)
+      return "plane " + std::to_string(p) + " needs " + std::to_string(need) + " bytes (stride " +
+             std::to_string(stride) + ", " + std::to_string(rows) + " rows), the memory has " +
+             std::to_string(map.size);
+  }
+  return {};
 }
 
 void install_cuda_device_id_property(GObjectClass* klass, guint prop_id, gint default_id) {

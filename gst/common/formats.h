@@ -62,6 +62,13 @@ Component frame_component(const GstVideoFrame* frame, guint c) {
   return comp;
 }
 
+/* Whether every plane of a mapped frame lies inside the memory it was
+ * mapped from: its first row at the plane's data, its rows a stride apart,
+ * its last row's last sample inside the map. A GstVideoMeta may declare
+ * any stride and offset, so this is checked before any sample is read or
+ * written. Empty if it fits, else which plane needs how many bytes. */
+std::string frame_extent_error(const GstVideoFrame* frame);
+
 /* Installs the elements' common "cuda-device-id" property (int, -1 = any,
  * changeable in NULL/READY), in builds without CUDA too. */
 void install_cuda_device_id_property(GObjectClass* klass, guint prop_id, gint default_id);

@@ -485,12 +485,25 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
   GstIir2dFilterPrivate* priv = self->priv;
   GstVideoFrame in_frame, out_frame;
   if (!gst_video_frame_map(&in_frame, &priv->in_info, inbuf, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."), (nullptr));
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."),
+                      ("%zu bytes for %s, which needs %zu", gst_buffer_get_size(inbuf),
+                       iir2d::gst::describe_format(&priv->in_info).c_str(), GST_VIDEO_INFO_SIZE(&priv->in_info)));
     return GST_FLOW_ERROR;
   }
   if (!gst_video_frame_map(&out_frame, &priv->out_info, outbuf, GST_MAP_WRITE)) {
     gst_video_frame_unmap(&in_frame);
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer."), (nullptr));
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the output buffer."),
+                      ("%zu bytes for %s, which needs %zu", gst_buffer_get_size(outbuf),
+                       iir2d::gst::describe_format(&priv->out_info).c_str(), GST_VIDEO_INFO_SIZE(&priv->out_info)));
+    return GST_FLOW_ERROR;
+  }
+  for (const auto& [frame, what] : {std::make_pair(&in_frame, "input"), std::make_pair(&out_frame, "output")}) {
+    const std::string extent = iir2d::gst::frame_extent_error(frame);
+    if (extent.empty()) continue;
+    gst_video_frame_unmap(&out_frame);
+    gst_video_frame_unmap(&in_frame);
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("The %s buffer does not hold its frame.", what),
+                      ("%s: its GstVideoMeta declares more than the buffer holds", extent.c_str()));
     return GST_FLOW_ERROR;
   }
 

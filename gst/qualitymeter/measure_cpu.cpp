@@ -55,6 +55,14 @@ bool PairMeasure::measure_system(GstBuffer* ref, const GstVideoInfo* ref_info, G
     *error = "could not map the distorted buffer";
     return false;
   }
+  for (const auto& [frame, role] : {std::make_pair(&rf, kReference), std::make_pair(&df, kDistorted)}) {
+    const std::string extent = frame_extent_error(frame);
+    if (extent.empty()) continue;
+    gst_video_frame_unmap(&df);
+    gst_video_frame_unmap(&rf);
+    *error = std::string("the ") + kRoleNames[role] + " buffer does not hold its frame: " + extent;
+    return false;
+  }
   bool ok = true;
   try {
     int depths[quality::kMaxComponents];

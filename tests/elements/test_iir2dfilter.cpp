@@ -574,4 +574,37 @@ TEST(Iir2dFilterBehaviour, GapBuffersPassThrough) {
   EXPECT_EQ(compare_frames(info, next.get(), want.get()), "");
 }
 
+/* A buffer whose GstVideoMeta declares more than the buffer holds (a
+ * stride of 640 for a 64-wide frame) is an error naming the plane, never a
+ * read past the buffer (issue 10, F4: ASan heap-buffer-overflow); a meta
+ * with honestly padded rows is filtered as usual. */
+TEST(Iir2dFilterBehaviour, VideoMetaBeyondTheBufferIsAnError) {
+  REQUIRE_ELEMENT();
+  const std::string caps_str = caps_string("GRAY8", 64, 48);
+  for (const gint stride : {640, 80}) {
+    SCOPED_TRACE(stride);
+    const bool lying = stride == 640;
+    Harness h(new_harness());
+    gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+    const gsize size = lying ? 64 * 48 : 80 * 48;
+    GstBuffer* buf = gst_buffer_new_allocate(nullptr, size, nullptr);
+    gst_buffer_memset(buf, 0, 0x40, size);
+    gsize offset[GST_VIDEO_MAX_PLANES] = {0};
+    gint strides[GST_VIDEO_MAX_PLANES] = {stride};
+    gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_FORMAT_GRAY8, 64, 48, 1, offset, strides);
+    const GstFlowReturn ret = gst_harness_push(h.get(), buf);
+    if (lying) {
+      EXPECT_EQ(ret, GST_FLOW_ERROR);
+      continue;
+    }
+    ASSERT_EQ(ret, GST_FLOW_OK);
+    Buffer out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    GstMapInfo m;
+    ASSERT_TRUE(gst_buffer_map(out.get(), &m, GST_MAP_READ));
+    EXPECT_EQ(m.data[0], 0x40);  // a flat frame stays flat (border-init exact)
+    gst_buffer_unmap(out.get(), &m);
+  }
+}
+
 }  // namespace

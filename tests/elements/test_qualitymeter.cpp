@@ -239,7 +239,8 @@ GstBuffer* make_frame(const std::string& caps_str, const CodeFn& code, GstClockT
 struct Frame {
   CodeFn code;
   GstClockTime pts;
-  bool gap = false;  // a 0-byte GAP buffer (a missing frame) instead
+  bool gap = false;         // a 0-byte GAP buffer (a missing frame) instead
+  bool lying_meta = false;  // a GstVideoMeta whose stride (10x the width) runs past the buffer
 };
 
 /* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
@@ -263,6 +264,17 @@ MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, c
           GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
           GST_BUFFER_PTS(buf) = f.pts;
           GST_BUFFER_DURATION(buf) = kFrame;
+        }
+        if (f.lying_meta) {
+          GstVideoInfo info;
+          GstCaps* c = gst_caps_from_string(caps.c_str());
+          gst_video_info_from_caps(&info, c);
+          gst_caps_unref(c);
+          gsize offset[GST_VIDEO_MAX_PLANES] = {0};
+          gint strides[GST_VIDEO_MAX_PLANES] = {10 * GST_VIDEO_INFO_WIDTH(&info)};
+          gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
+                                         GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), 1, offset,
+                                         strides);
         }
         GstFlowReturn ret = GST_FLOW_OK;
         g_signal_emit_by_name(src, "push-buffer", buf, &ret);
@@ -626,6 +638,19 @@ TEST(QualityMeterPairing, GapBuffersPassThroughUnmeasured) {
   EXPECT_EQ(r.summary.unpaired_reference, 1u);  // frame 1, whose distorted frame is missing
   EXPECT_EQ(r.summary.unpaired_distorted, 1u);  // frame 3, whose reference is missing
   EXPECT_EQ(r.output_pts, (std::vector<GstClockTime>{0, kFrame, 2 * kFrame, 3 * kFrame}));
+}
+
+/* A distorted buffer whose GstVideoMeta declares more than it holds is an
+ * error naming the buffer, never a read past it (issue 10, F4). */
+TEST(QualityMeterBadInput, VideoMetaBeyondTheBufferIsAnError) {
+  REQUIRE_ELEMENT("qualitymeter");
+  std::vector<Frame> dist = sequence(3, true);
+  dist[1].lying_meta = true;
+  MeterRun r = run_meter(kGray, sequence(3, false), kGray, dist);
+  EXPECT_FALSE(r.eos);
+  EXPECT_NE(r.error_debug.find("the distorted buffer does not hold its frame: plane 0 needs"), std::string::npos)
+      << r.error << " / " << r.error_debug;
+  EXPECT_EQ(r.summary.frames, 0u);  // no summary: the stream stopped at frame 1
 }
 
 TEST(QualityMeterPairing, DroppedReferenceFramesStillPassTheDistortedThrough) {
