@@ -305,17 +305,23 @@ INSTANTIATE_TEST_SUITE_P(Large, CudaFrameVsRefcpu,
                          case_name);
 
 /* Argument checks come before any CUDA call: these run without a GPU. */
+/* Three 8-bit components of `width` x `height` over `data` (never read:
+ * the calls below fail their argument checks first). */
+void fake_components(unsigned char* data, int width, int height, ConstVideoComponent* in, VideoComponent* out) {
+  for (int k = 0; k < 3; ++k) {
+    in[k].data = data;
+    out[k].data = data;
+    in[k].width = out[k].width = width;
+    in[k].height = out[k].height = height;
+    in[k].row_stride = out[k].row_stride = width;
+  }
+}
+
 TEST(CudaFrameArguments, AreCheckedBeforeAnyLaunch) {
   unsigned char fake[64] = {};
   ConstVideoComponent in[3];
   VideoComponent out[3];
-  for (int k = 0; k < 3; ++k) {
-    in[k].data = fake;
-    out[k].data = fake;
-    in[k].width = out[k].width = 4;
-    in[k].height = out[k].height = 4;
-    in[k].row_stride = out[k].row_stride = 4;
-  }
+  fake_components(fake, 4, 4, in, out);
   FilterParams p;
   TemporalParams t;
   float state[16];
@@ -352,13 +358,7 @@ TEST(CudaFrameArguments, ExtentsOver2To28AreRefused) {
   unsigned char fake[64] = {};
   ConstVideoComponent in[3];
   VideoComponent out[3];
-  for (int k = 0; k < 3; ++k) {
-    in[k].data = fake;
-    out[k].data = fake;
-    in[k].width = out[k].width = (1 << 28) + 1;
-    in[k].height = out[k].height = 1;
-    in[k].row_stride = out[k].row_stride = (1 << 28) + 1;
-  }
+  fake_components(fake, (1 << 28) + 1, 1, in, out);
   FilterParams p;
   TemporalParams t;
   const auto group = cu::filter_component_group(in, out, 1, p, 1.0, t, nullptr, false, fake, sizeof fake, nullptr);
