@@ -15,6 +15,11 @@
  * the CPU reference implementation (exact, but slow: meant for tests and
  * small frames). CUDA memory in and system memory out (or the reverse) is
  * never negotiated: put `cudaupload`/`cudadownload` around the element.
+ * On GStreamer 1.24+ a frame waits on the GPU for its input's pending work
+ * (a decoder's copy), runs on its output memory's stream and leaves the
+ * output flagged for downstream, so a chain of CUDA elements never blocks
+ * the CPU per frame; on 1.22 each frame is complete when it leaves.
+ * A 0-byte GAP buffer (a missing frame) passes on unchanged.
  *
  * Sample values are normalised to [0, 1] per component with the format's
  * real bit depth (`v / (2^depth - 1)`: P010_10LE is MSB-aligned in 16-bit
