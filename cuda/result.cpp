@@ -6,6 +6,12 @@
 
 namespace iir2d::cuda {
 
+std::string error_text(cudaError_t e) {
+  const char* text = cudaGetErrorString(e);
+  const char* name = cudaGetErrorName(e);
+  return std::string(text != nullptr ? text : "unknown CUDA error") + " (" + (name != nullptr ? name : "?") + ")";
+}
+
 std::string Result::message() const {
   const std::string at = where != nullptr ? where : "";
   switch (status) {
@@ -15,11 +21,8 @@ std::string Result::message() const {
       return "invalid argument: " + at;
     case Status::WorkspaceTooSmall:
       return "workspace too small: " + at;
-    case Status::CudaError: {
-      const char* text = cudaGetErrorString(cuda_error);
-      const char* name = cudaGetErrorName(cuda_error);
-      return at + ": " + (text != nullptr ? text : "unknown CUDA error") + " (" + (name != nullptr ? name : "?") + ")";
-    }
+    case Status::CudaError:
+      return at + ": " + error_text(cuda_error);
   }
   return "unknown status " + std::to_string(static_cast<int>(status)) + (at.empty() ? "" : ": " + at);
 }

@@ -59,6 +59,9 @@ struct Result {
   std::string message() const;
 };
 
+/// "text (name)" of a CUDA runtime error, e.g. "out of memory (cudaErrorMemoryAllocation)".
+std::string error_text(cudaError_t e);
+
 /// Enables or disables a stream synchronisation after every kernel launch (debugging aid).
 void set_debug_sync(bool enabled);
 

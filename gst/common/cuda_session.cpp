@@ -13,6 +13,8 @@
 #include <gst/cuda/gstcudamemory.h>
 #include <gst/cuda/gstcudautils.h>
 
+#include "iir2d/cuda_filter.h"
+
 /* GStreamer 1.24 gave CUDA memory a stream (GstCudaStream) and producers a
  * way to leave work pending on it (GST_CUDA_MEMORY_TRANSFER_NEED_SYNC).
  * Every version check of the plugin's CUDA path is in this file. */
@@ -30,7 +32,7 @@ namespace iir2d::gst {
 
 namespace {
 
-std::string error_text(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
+using iir2d::cuda::error_text;
 
 void init_debug() {
   static gsize once = 0;

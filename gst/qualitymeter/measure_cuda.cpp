@@ -27,7 +27,7 @@ struct DeviceResults {
 
 using iir2d::cuda::align_up;
 
-std::string error_text(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
+using iir2d::cuda::error_text;
 
 /* Bytes of one row of component `c` from its first sample to the end of its last. */
 std::size_t prev_row_bytes(const GstVideoInfo* info, guint c) {
