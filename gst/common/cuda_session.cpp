@@ -58,6 +58,7 @@ class ContextPush {
 }  // namespace
 
 bool cuda_built() { return true; }
+bool cuda_usable() { return gst_cuda_load_library(); }
 
 void cuda_plugin_init() {
   if (gst_cuda_load_library()) gst_cuda_memory_init_once();

@@ -48,6 +48,12 @@ namespace iir2d::gst {
 /* Whether the plugin was built with the CUDA path. */
 bool cuda_built();
 
+/* Whether CUDA memory can be offered at all: built with CUDA and libcuda
+ * loads (gst_cuda_load_library(), which caches its answer). Without it the
+ * pad templates carry no memory:CUDAMemory caps, so auto-plugging never
+ * picks a path that can only fail. */
+bool cuda_usable();
+
 /* At plugin load: loads libcuda where it can be and registers GStreamer's
  * CUDA allocator. Without a driver (or a CUDA build) it does nothing: the
  * elements still work on system memory. */

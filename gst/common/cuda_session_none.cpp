@@ -11,6 +11,7 @@ const char kNoCuda[] = "the plugin was built without CUDA";
 }
 
 bool cuda_built() { return false; }
+bool cuda_usable() { return false; }
 void cuda_plugin_init() {}
 
 CudaSession::CudaSession(GstElement* owner, int n_streams) : owner_(owner), n_streams_(n_streams) {}

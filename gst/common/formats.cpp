@@ -3,17 +3,73 @@
 #include "formats.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "cuda_session.h"
 
 namespace iir2d::gst {
 
+namespace {
+
+bool running_at_least(guint major, guint minor) {
+  guint M = 0, m = 0, micro = 0, nano = 0;
+  gst_version(&M, &m, &micro, &nano);
+  return M > major || (M == major && m >= minor);
+}
+
+/* The names of a "{ A, B }" list string. */
+std::vector<std::string> split_list(const char* list) {
+  std::vector<std::string> out;
+  std::string name;
+  for (const char* p = list;; ++p) {
+    if (*p == ',' || *p == '}' || *p == '\0') {
+      if (!name.empty()) out.push_back(name);
+      name.clear();
+      if (*p != ',') break;
+    } else if (*p != '{' && *p != ' ') {
+      name += *p;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> element_formats(bool cuda) {
+  std::vector<std::string> names = split_list(cuda ? IIR2D_CUDA_FORMATS : IIR2D_SYSTEM_FORMATS);
+  if (running_at_least(1, 24)) {
+    static const char* const kSystem124[] = {IIR2D_SYSTEM_FORMATS_SINCE_1_24};
+    static const char* const kCuda124[] = {IIR2D_CUDA_FORMATS_SINCE_1_24};
+    for (const char* f : cuda ? std::vector<const char*>(std::begin(kCuda124), std::end(kCuda124))
+                              : std::vector<const char*>(std::begin(kSystem124), std::end(kSystem124)))
+      /* Only names this libgstvideo knows (a plugin built on 1.22 may run on 1.24+). */
+      if (gst_video_format_from_string(f) != GST_VIDEO_FORMAT_UNKNOWN &&
+          std::find(names.begin(), names.end(), f) == names.end())
+        names.emplace_back(f);
+  }
+  return names;
+}
+
 GstCaps* element_caps() {
-  static const char kSystem[] = GST_VIDEO_CAPS_MAKE(IIR2D_SYSTEM_FORMATS);
-  static const char kCuda[] = GST_VIDEO_CAPS_MAKE_WITH_FEATURES(IIR2D_CAPS_FEATURE_CUDA_MEMORY, IIR2D_CUDA_FORMATS);
-  const std::string text = cuda_built() ? std::string(kCuda) + "; " + kSystem : std::string(kSystem);
-  return gst_caps_from_string(text.c_str());
+  GstCaps* caps = gst_caps_new_empty();
+  for (const bool cuda : {true, false}) {
+    if (cuda && !cuda_usable()) continue;
+    GstCaps* one = gst_caps_from_string(GST_VIDEO_CAPS_MAKE("I420"));
+    GValue list = G_VALUE_INIT;
+    gst_value_list_init(&list, 0);
+    for (const std::string& name : element_formats(cuda)) {
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, G_TYPE_STRING);
+      g_value_set_string(&v, name.c_str());
+      gst_value_list_append_and_take_value(&list, &v);
+    }
+    gst_caps_set_value(one, "format", &list);
+    g_value_unset(&list);
+    if (cuda) gst_caps_set_features(one, 0, gst_caps_features_new(IIR2D_CAPS_FEATURE_CUDA_MEMORY, nullptr));
+    gst_caps_append(caps, one);
+  }
+  return caps;
 }
 
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
@@ -24,6 +80,14 @@ GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction
                               : gst_pad_template_new_with_gtype(name, direction, presence, caps, pad_type);
   gst_caps_unref(caps);
   return templ;
+}
+
+std::string cuda_caps_limitation(const GstVideoInfo* info) {
+  if (running_at_least(1, 26) && GST_VIDEO_INFO_FORMAT(info) == GST_VIDEO_FORMAT_NV21 &&
+      GST_VIDEO_INFO_HEIGHT(info) % 2 == 1)
+    return "GStreamer 1.26's CUDA memory cannot copy NV21 frames of odd height (" + describe_format(info) +
+           "); use NV12, or an even height";
+  return {};
 }
 
 bool caps_are_cuda(GstCaps* caps) {

@@ -3,7 +3,7 @@
  * The video formats both elements (iir2dfilter, qualitymeter) accept, the
  * caps of their pads, and mapped frames seen as iir2d video components.
  * Compiled the same way with and without CUDA: whether the CUDA-memory caps
- * are offered is decided at run time (cuda_built(), common/cuda_session.h).
+ * are offered is decided at run time (cuda_usable(), common/cuda_session.h).
  */
 #pragma once
 
@@ -11,18 +11,27 @@
 #include <gst/video/video.h>
 
 #include <string>
+#include <vector>
 
 #include "iir2d/filters.h"
 
-/* Integer samples in host (little endian) order. The CUDA list is the
- * subset GStreamer 1.22's CUDA allocator can lay out: it has no GRAY8,
- * GRAY16, A420 or Y444_10LE layout and asserts on them. */
+/* Integer samples in host (little endian) order, on every supported
+ * GStreamer (1.22+). The CUDA list is the subset GStreamer 1.22's CUDA
+ * allocator can lay out: it has no GRAY8, GRAY16, A420, Y444_10LE or 12-bit
+ * layout and asserts on them. element_caps() adds, at run time, what the
+ * running GStreamer has beyond these (IIR2D_FORMATS_SINCE_1_24). */
 #define IIR2D_SYSTEM_FORMATS                                                                          \
   "{ GRAY8, GRAY16_LE, NV12, NV21, I420, YV12, Y42B, Y444, A420, I420_10LE, I422_10LE, Y444_10LE, " \
-  "P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
+  "I420_12LE, I422_12LE, Y444_12LE, P010_10LE, P012_LE, P016_LE, Y444_16LE, RGBA, BGRA, RGBx, BGRx, "  \
+  "ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA, GBR_10LE, GBR_12LE }"
 #define IIR2D_CUDA_FORMATS                                                                                 \
   "{ NV12, NV21, I420, YV12, Y42B, Y444, I420_10LE, I422_10LE, P010_10LE, P016_LE, Y444_16LE, RGBA, BGRA, " \
   "RGBx, BGRx, ARGB, ABGR, RGB, BGR, RGBP, BGRP, GBR, GBRA }"
+/* Since 1.24: GBR_16LE exists (both memories), and the CUDA allocator lays
+ * out these too (gst-libs/gst/cuda/gstcudamemory.cpp at 1.24). */
+#define IIR2D_SYSTEM_FORMATS_SINCE_1_24 "GBR_16LE"
+#define IIR2D_CUDA_FORMATS_SINCE_1_24 \
+  "Y444_10LE", "Y444_12LE", "I420_12LE", "P012_LE", "GBR_10LE", "GBR_12LE", "GBR_16LE"
 
 /* GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, spelled here so that CPU-only
  * builds need no CUDA header. */
@@ -31,13 +40,27 @@
 namespace iir2d::gst {
 
 /* The caps of every pad of both elements: CUDA memory first (where the
- * plugin was built with CUDA), then system memory. Caller owns the result. */
+ * plugin was built with CUDA and libcuda loads: cuda_usable()), then system
+ * memory. The format lists are IIR2D_*_FORMATS plus, when the running
+ * GStreamer (gst_version(), not the one built against) is 1.24 or newer,
+ * IIR2D_*_FORMATS_SINCE_1_24. Caller owns the result. */
 GstCaps* element_caps();
+
+/* The formats of element_caps()'s CUDA (`cuda` true) or system-memory
+ * structure, as GStreamer format names. */
+std::vector<std::string> element_formats(bool cuda);
 
 /* A pad template of element_caps() whose pads are of `pad_type`
  * (G_TYPE_NONE: GstPad). Floating reference, for gst_element_class_add_pad_template(). */
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
                                      GType pad_type = G_TYPE_NONE);
+
+/* Why frames of `info` cannot be carried in the running GStreamer's CUDA
+ * memory although the format is listed, or empty. Known: on 1.26 (seen on
+ * 1.26.2) the CUDA memory copy of NV21 at an odd height fails
+ * (CUDA_ERROR_INVALID_VALUE in cudaupload, tests/device/gpu-checks.sh), so
+ * such caps are refused at negotiation with this reason instead. */
+std::string cuda_caps_limitation(const GstVideoInfo* info);
 
 /* Whether the first structure of `caps` has the memory:CUDAMemory feature. */
 bool caps_are_cuda(GstCaps* caps);

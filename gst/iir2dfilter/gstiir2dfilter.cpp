@@ -294,6 +294,14 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     priv->have_info = false;
     return FALSE;
   }
+  if (cuda_in) {
+    const std::string why = iir2d::gst::cuda_caps_limitation(&in_info);
+    if (!why.empty()) {
+      GST_ELEMENT_WARNING(self, CORE, NEGOTIATION, ("Cannot filter these caps in CUDA memory."), ("%s", why.c_str()));
+      priv->have_info = false;
+      return FALSE;
+    }
+  }
 
   /* RGB luma weights from the caps as written (GstVideoInfo forces the RGB
    * matrix on RGB formats, so two caps may differ only there). */

@@ -12,6 +12,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -21,8 +22,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/cuda_session.h"
+#include "common/formats.h"
 #include "common/property_table.h"
 #include "iir2dfilter/frame_plan.h"
 #include "qualitymeter/pairing.h"
@@ -405,6 +408,73 @@ bool have_libcuda() {
   void* h = dlopen("libcuda.so.1", RTLD_LAZY);
   if (h) dlclose(h);
   return h != nullptr;
+}
+
+/* ---- Formats and caps ---------------------------------------------------- */
+
+bool running_1_24() {
+  guint major = 0, minor = 0, micro = 0, nano = 0;
+  gst_version(&major, &minor, &micro, &nano);
+  return major > 1 || (major == 1 && minor >= 24);
+}
+
+bool lists(const std::vector<std::string>& names, const char* name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/* Issue 12: auto-plugging must not be offered a CUDA path that can only
+ * fail. The caps carry memory:CUDAMemory exactly where libcuda loads. */
+TEST(Formats, CudaCapsOnlyWhereLibcudaLoads) {
+  GstCaps* caps = iir2d::gst::element_caps();
+  const bool want = iir2d::gst::cuda_built() && have_libcuda();
+  EXPECT_EQ(iir2d::gst::caps_are_cuda(caps), want) << "caps: " << gst_caps_to_string(caps);
+  EXPECT_EQ(gst_caps_get_size(caps), want ? 2u : 1u);
+  /* The system-memory structure is always there, last. */
+  GstCapsFeatures* last = gst_caps_get_features(caps, gst_caps_get_size(caps) - 1);
+  EXPECT_TRUE(gst_caps_features_is_equal(last, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY));
+  gst_caps_unref(caps);
+}
+
+/* Issue 9: 12-bit formats in system memory everywhere; what the CUDA
+ * allocator of the running GStreamer lays out since 1.24 (and GBR_16LE,
+ * which 1.22 does not know) only when running on 1.24+. */
+TEST(Formats, ListsFollowTheRunningGStreamer) {
+  const auto system = iir2d::gst::element_formats(false);
+  const auto cuda = iir2d::gst::element_formats(true);
+  for (const char* f : {"I420_12LE", "I422_12LE", "Y444_12LE", "P012_LE", "GBR_10LE", "GBR_12LE", "Y444_10LE"})
+    EXPECT_TRUE(lists(system, f)) << f;
+  EXPECT_EQ(lists(system, "GBR_16LE"), running_1_24());
+  for (const char* f : {"Y444_10LE", "Y444_12LE", "I420_12LE", "P012_LE", "GBR_10LE", "GBR_12LE", "GBR_16LE"})
+    EXPECT_EQ(lists(cuda, f), running_1_24()) << f;
+  for (const char* f : {"GRAY8", "GRAY16_LE", "A420", "I422_12LE"}) EXPECT_FALSE(lists(cuda, f)) << f;
+  EXPECT_TRUE(lists(cuda, "NV12"));
+  /* Every name is one this libgstvideo knows. */
+  for (const auto* l : {&system, &cuda})
+    for (const std::string& f : *l) EXPECT_NE(gst_video_format_from_string(f.c_str()), GST_VIDEO_FORMAT_UNKNOWN) << f;
+}
+
+/* The NV21 odd-height limit of 1.26's CUDA memory: refused there with a
+ * reason naming the caps, never elsewhere or for other formats/heights. */
+TEST(Formats, CudaCapsLimitationOnlyForNv21OddHeightOn126) {
+  guint major = 0, minor = 0, micro = 0, nano = 0;
+  gst_version(&major, &minor, &micro, &nano);
+  const bool on_126 = major > 1 || (major == 1 && minor >= 26);
+  struct Case {
+    GstVideoFormat format;
+    int width, height;
+    bool limited;
+  } cases[] = {{GST_VIDEO_FORMAT_NV21, 33, 17, on_126}, {GST_VIDEO_FORMAT_NV21, 1, 1, on_126},
+               {GST_VIDEO_FORMAT_NV21, 64, 48, false},  {GST_VIDEO_FORMAT_NV12, 33, 17, false},
+               {GST_VIDEO_FORMAT_I420, 33, 17, false}};
+  for (const Case& c : cases) {
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_set_format(&info, c.format, c.width, c.height));
+    const std::string why = iir2d::gst::cuda_caps_limitation(&info);
+    EXPECT_EQ(!why.empty(), c.limited) << iir2d::gst::describe_format(&info) << ": '" << why << "'";
+    if (c.limited) {
+      EXPECT_NE(why.find(iir2d::gst::describe_format(&info)), std::string::npos) << why;
+    }
+  }
 }
 
 struct SessionFixture : ::testing::Test {

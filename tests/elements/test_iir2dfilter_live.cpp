@@ -679,7 +679,8 @@ TEST(Iir2dFilterLatency, IsUpstreamLatency) {
 #define SKIP_WITHOUT_CUDA()                                                                                   \
   do {                                                                                                        \
     REQUIRE_ELEMENT();                                                                                        \
-    if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";                       \
+    if (!element_has_cuda_caps())                                                                             \
+      GTEST_SKIP() << "iir2dfilter offers no CUDA caps (built without CUDA, or libcuda not found)";          \
     if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
       GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
   } while (0)
