@@ -24,6 +24,9 @@
 #else
 #define IIR2D_MEMORY_STREAMS 0
 #endif
+/* 1.26: stream-ordered allocation (cuMemAllocAsync) of CUDA memory, asked
+ * for by the context or a pool's config. */
+#define IIR2D_STREAM_ORDERED_ALLOC GST_CHECK_VERSION(1, 26, 0)
 
 GST_DEBUG_CATEGORY_STATIC(iir2d_cuda_session_debug);
 #define GST_CAT_DEFAULT iir2d_cuda_session_debug
@@ -160,6 +163,17 @@ bool CudaSession::ready() const {
   return true;
 }
 
+bool CudaSession::stream_ordered() const {
+#if IIR2D_STREAM_ORDERED_ALLOC
+  if (!context_) return false;
+  gboolean prefer = FALSE;
+  g_object_get(context_, "prefer-stream-ordered-alloc", &prefer, nullptr);
+  return prefer;
+#else
+  return false;
+#endif
+}
+
 void CudaSession::set_context(GstContext* context, int device_id) {
   gst_cuda_handle_set_context(owner_, context, device_id, &context_);
 }
@@ -179,6 +193,9 @@ bool CudaSession::propose_pool(GstQuery* query, GstCaps* caps) {
 #if IIR2D_MEMORY_STREAMS
   /* Upstream (a decoder) writes on our stream: nothing to wait for. */
   if (gst_stream_) gst_buffer_pool_config_set_cuda_stream(config, static_cast<GstCudaStream*>(gst_stream_));
+#endif
+#if IIR2D_STREAM_ORDERED_ALLOC
+  if (stream_ordered()) gst_buffer_pool_config_set_cuda_stream_ordered_alloc(config, TRUE);
 #endif
   if (!gst_buffer_pool_set_config(pool, config)) {
     GST_ERROR_OBJECT(owner_, "CUDA buffer pool refused its config");
@@ -227,6 +244,12 @@ bool CudaSession::decide_pool(GstQuery* query, GstCaps* caps) {
     gst_cuda_stream_unref(theirs);
   else if (gst_stream_)
     gst_buffer_pool_config_set_cuda_stream(config, static_cast<GstCudaStream*>(gst_stream_));
+#endif
+#if IIR2D_STREAM_ORDERED_ALLOC
+  /* Downstream's pool may have chosen already; else the context's wish. */
+  gboolean ordered = FALSE;
+  if (!gst_buffer_pool_config_get_cuda_stream_ordered_alloc(config, &ordered) && stream_ordered())
+    gst_buffer_pool_config_set_cuda_stream_ordered_alloc(config, TRUE);
 #endif
   if (!gst_buffer_pool_set_config(pool, config)) {
     /* The pool may have adjusted the config (e.g. the buffer count): take
@@ -289,11 +312,20 @@ bool CudaSession::ensure_allocation(int slot, std::size_t bytes, std::string* wh
   sizes_[slot] = 0;
   if (fresh) *fresh = true;
   void* p = nullptr;
-  const cudaError_t e = cudaMalloc(&p, bytes);
+  /* Stream-ordered where the context asks for it (1.26+). The allocation
+   * is waited for at once, so any stream may use it (allocations are made
+   * once per caps, not per frame); cudaFree, which synchronises, frees
+   * either kind. */
+  const bool ordered = stream_ordered() && streams_[0];
+  cudaError_t e = ordered ? cudaMallocAsync(&p, bytes, streams_[0]) : cudaMalloc(&p, bytes);
+  if (e == cudaSuccess && ordered) e = cudaStreamSynchronize(streams_[0]);
   if (e != cudaSuccess) {
-    *why = "cudaMalloc of " + std::to_string(bytes) + " bytes: " + error_text(e);
+    if (p) cudaFree(p);
+    *why = std::string(ordered ? "cudaMallocAsync" : "cudaMalloc") + " of " + std::to_string(bytes) +
+           " bytes: " + error_text(e);
     return false;
   }
+  GST_DEBUG_OBJECT(owner_, "device memory slot %d: %zu bytes%s", slot, bytes, ordered ? ", stream-ordered" : "");
   memory_[slot] = p;
   sizes_[slot] = bytes;
   return true;

@@ -92,6 +92,13 @@ class CudaSession {
   guint64 frames() const { return frames_; }
   guint64 host_syncs() const { return host_syncs_; }
 
+  /* Whether the context asks for stream-ordered allocation (1.26+: its
+   * "prefer-stream-ordered-alloc" property, which GST_CUDA_ENABLE_STREAM_ORDERED_ALLOC
+   * sets too); false before 1.26 and without a context. Where it does, the
+   * pools we propose or configure ask for it, and ensure_allocation()
+   * allocates with cudaMallocAsync. */
+  bool stream_ordered() const;
+
   /* GstElement::set_context: takes the pipeline's context while there is none. */
   void set_context(GstContext* context, int device_id);
   /* A CONTEXT query: true if answered with our context. */

@@ -23,6 +23,7 @@ bool CudaSession::open(int /*device_id*/) {
 }
 void CudaSession::close() {}
 bool CudaSession::ready() const { return false; }
+bool CudaSession::stream_ordered() const { return false; }
 void CudaSession::set_context(GstContext* /*context*/, int /*device_id*/) {}
 bool CudaSession::handle_context_query(GstQuery* /*query*/) const { return false; }
 bool CudaSession::propose_pool(GstQuery* /*query*/, GstCaps* /*caps*/) { return true; }

@@ -523,6 +523,37 @@ TEST_F(SessionFixture, WithoutADriverItSaysWhyAndDoesNothing) {
   gst_buffer_unref(buf);
 }
 
+/* Issue 9, 1.26: where the context prefers stream-ordered allocation
+ * (GST_CUDA_ENABLE_STREAM_ORDERED_ALLOC=1 at its creation), the session
+ * says so and its device memory slots still allocate, grow and free. */
+TEST_F(SessionFixture, StreamOrderedAllocationWhereTheContextAsks) {
+  if (!iir2d::gst::cuda_built()) GTEST_SKIP() << "the plugin was built without CUDA";
+  if (!have_libcuda()) GTEST_SKIP() << "no NVIDIA driver (libcuda not found)";
+  g_setenv("GST_CUDA_ENABLE_STREAM_ORDERED_ALLOC", "1", TRUE);
+  CudaSession session(element, 1);
+  const bool opened = session.open(-1);
+  g_unsetenv("GST_CUDA_ENABLE_STREAM_ORDERED_ALLOC");
+  ASSERT_TRUE(opened) << session.unavailable_reason();
+  GObject* ctx = G_OBJECT(session.context());
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(ctx), "prefer-stream-ordered-alloc")) {
+    EXPECT_FALSE(session.stream_ordered());
+    GTEST_SKIP() << "GStreamer " << gst_version_string() << " has no stream-ordered allocation (1.26+)";
+  }
+  gboolean prefer = FALSE;
+  g_object_get(ctx, "prefer-stream-ordered-alloc", &prefer, nullptr);
+  if (!prefer) GTEST_SKIP() << "this device's context does not take stream-ordered allocation";
+  EXPECT_TRUE(session.stream_ordered());
+  std::string why;
+  bool fresh = false;
+  ASSERT_TRUE(session.ensure_allocation(0, 1 << 20, &why, &fresh)) << why;
+  EXPECT_TRUE(fresh);
+  EXPECT_NE(session.allocation(0), nullptr);
+  ASSERT_TRUE(session.ensure_allocation(0, 4 << 20, &why, &fresh)) << why;
+  EXPECT_TRUE(fresh);
+  session.free_allocations();
+  EXPECT_EQ(session.allocation(0), nullptr);
+}
+
 TEST_F(SessionFixture, OnTheGpu) {
   if (!iir2d::gst::cuda_built()) GTEST_SKIP() << "the plugin was built without CUDA";
   if (!have_libcuda()) GTEST_SKIP() << "no NVIDIA driver (libcuda not found)";
