@@ -81,6 +81,7 @@ bool CudaSession::open(int device_id) {
     return false;
   }
   gst_cuda_memory_init_once();
+  host_wait_inputs_ = g_strcmp0(g_getenv("IIR2D_CUDA_INPUT_WAIT"), "host") == 0;
   if (!gst_cuda_ensure_element_context(owner_, device_id, &context_)) {
     why_ = device_id < 0 ? std::string("no CUDA device could be opened (cuda-device-id=-1 tries device 0)")
                          : "CUDA device " + std::to_string(device_id) + " could not be opened";
@@ -454,9 +455,10 @@ bool CudaFrameScope::enter(std::string* error) {
     bool foreign = false;
     CUstream_st* s = memory_stream(buffers_[i], session_.context_, &foreign);
     if (!s || s == work_) continue;
-    if (foreign) {
+    if (foreign || session_.host_wait_inputs_) {
 #if IIR2D_MEMORY_STREAMS
-      gst_cuda_memory_sync(GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buffers_[i], 0)));  // another context: on the host
+      /* Another context (or IIR2D_CUDA_INPUT_WAIT=host): on the host. */
+      gst_cuda_memory_sync(GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buffers_[i], 0)));
 #endif
       continue;
     }

@@ -147,6 +147,10 @@ class CudaSession {
   void* gst_stream_ = nullptr;  // GstCudaStream of streams_[0] (1.24+), else null
   CUevent_st* events_[kEvents] = {};
   bool frame_done_pending_ = false;  // kFrameDone recorded and not waited for by a host sync
+  /* IIR2D_CUDA_INPUT_WAIT=host at open(): wait for inputs' pending work
+   * with gst_cuda_memory_sync (on the host) instead of an event on the GPU;
+   * for measuring the two (tests/bench/graph_bench.cpp), not for use. */
+  bool host_wait_inputs_ = false;
   guint64 frames_ = 0, host_syncs_ = 0;
   void* memory_[kMaxAllocations] = {};
   std::size_t sizes_[kMaxAllocations] = {};

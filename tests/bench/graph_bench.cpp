@@ -11,7 +11,10 @@
 //  decode  N copies (--streams, default 16) of
 //          `filesrc ! qtdemux ! h264parse ! nvh264dec ! <graph> ! fakesink`
 //          in one pipeline, run to EOS: <graph> is `identity` (the baseline)
-//          or `iir2dfilter`. Needs nvh264dec and --clip (an H.264 MP4).
+//          or `iir2dfilter`, the latter twice: waiting for the decoder's
+//          pending copy with an event on the GPU (the element's way) and on
+//          the host (gst_cuda_memory_sync, IIR2D_CUDA_INPUT_WAIT=host).
+//          Needs nvh264dec and --clip (an H.264 MP4).
 //
 // Columns: frames through the graph, wall time, frames/s, the ratio of
 // frames/s to the baseline's, and host synchronisations per frame: the
@@ -222,7 +225,13 @@ bool run_decode(const Options& o, std::vector<Row>* rows) {
   gst_object_unref(dec);
   const std::string id = "filter-id=" + std::to_string(o.filter_id);
   double base_fps = 0.0;
-  for (const std::string& graph : {std::string("identity"), "iir2dfilter " + id}) {
+  /* The filter twice: waiting for the decoder's copy with an event on the
+   * GPU (the default) and with gst_cuda_memory_sync on the host
+   * (IIR2D_CUDA_INPUT_WAIT=host, read when the session opens). */
+  const std::vector<std::pair<std::string, const char*>> graphs = {
+      {"identity", nullptr}, {"iir2dfilter " + id, "event"}, {"iir2dfilter " + id, "host"}};
+  for (const auto& [graph, wait] : graphs) {
+    if (wait) g_setenv("IIR2D_CUDA_INPUT_WAIT", wait, TRUE);
     std::string launch;
     for (int i = 0; i < o.streams; ++i)
       launch += "filesrc location=\"" + o.clip + "\" ! qtdemux ! h264parse ! nvh264dec ! " + graph +
@@ -263,8 +272,8 @@ bool run_decode(const Options& o, std::vector<Row>* rows) {
     if (!ok) return false;
     const double fps = static_cast<double>(g_decoded) / s;
     if (base_fps == 0.0) base_fps = fps;
-    rows->push_back({"decode x" + std::to_string(o.streams) + " " + "clip", graph, g_decoded, s, fps, fps / base_fps,
-                     graph == "identity" ? 0.0 : syncs_per_frame()});
+    rows->push_back({"decode x" + std::to_string(o.streams), wait ? graph + " (wait: " + wait + ")" : graph, g_decoded,
+                     s, fps, fps / base_fps, wait ? syncs_per_frame() : 0.0});
   }
   return true;
 }
