@@ -18,7 +18,10 @@
 # root); needs root for debootstrap, chroot and the bind mounts. Exit status
 # 0 when every suite passed. Its last stdout line is TESTLOG=<path of meson's
 # testlog.json>, which tests/summary.py reads.
-# Environment: TRIXIE_ROOT, IIR2D_DEBIAN_MIRROR (default: the system's).
+# Environment: TRIXIE_ROOT, IIR2D_DEBIAN_MIRROR (default: the system's),
+#   TRIXIE_BUILD (the build folder's path inside the chroot, default
+#   /build-iir2d), TRIXIE_TEST=0 (build only: tests/device/prepare-126.sh),
+#   MESON_ARGS (replaces the CUDA options chosen below).
 set -euo pipefail
 root=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 R=${TRIXIE_ROOT:-/var/tmp/iir2d-trixie}
@@ -87,18 +90,21 @@ say "packages (pipelines/install-deps.sh)"
 in_chroot bash /src/pipelines/install-deps.sh
 say "GStreamer $(in_chroot pkg-config --modversion gstreamer-1.0) in $R"
 
+build=${TRIXIE_BUILD:-/build-iir2d}
+meson_args=${MESON_ARGS:-$meson_args}
+say "build $build (meson setup $meson_args)"
+rm -rf "${R:?}$build"
+# shellcheck disable=SC2086
+in_chroot meson setup "$build" /src $meson_args >&2
+in_chroot ninja -C "$build" >&2
+[ "${TRIXIE_TEST:-1}" != 0 ] || { say "built"; exit 0; }
+
 say "clip (pipelines/fetch-clip.sh)"
 clip=$(in_chroot bash /src/pipelines/fetch-clip.sh /var/cache/iir2d-media)
 
-say "build (meson setup $meson_args)"
-rm -rf "$R/build-iir2d"
-# shellcheck disable=SC2086
-in_chroot meson setup /build-iir2d /src $meson_args >&2
-in_chroot ninja -C /build-iir2d >&2
-
 say "meson test"
 status=0
-in_chroot env IIR2D_CLIP="$clip" meson test -C /build-iir2d --print-errorlogs --num-processes 2 >&2 || status=$?
+in_chroot env IIR2D_CLIP="$clip" meson test -C "$build" --print-errorlogs --num-processes 2 >&2 || status=$?
 say "done, status $status"
-echo "TESTLOG=$R/build-iir2d/meson-logs/testlog.json"
+echo "TESTLOG=$R$build/meson-logs/testlog.json"
 exit "$status"

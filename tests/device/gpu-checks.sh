@@ -2,13 +2,17 @@
 # Run ON THE GPU MACHINE from the repository root, with .device/pkg.tar.xz
 # (or .device/pkg) carried (see prepare.sh). Runs the GPU test suites, the element in CUDA pipelines
 # and the demo clip through NVDEC, writing logs under $OUT (or /tmp/out).
-# Args: a list of steps (default: all): tests element pipelines clip bench
+# Args: a list of steps (default: tests element pipelines clip): also graph, bench
+# Env: PKG (the package folder relative to the repository, default
+# .device/pkg; .device126/pkg126 for prepare-126.sh's GStreamer 1.26 one),
+# RUNNER (starts the package's test binaries: trixie-run for 1.26).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-pkg=$root/.device/pkg
+pkg=$root/${PKG:-.device/pkg}
+runner=${RUNNER:-}
 out=${OUT:-/tmp/out}; mkdir -p "$out"
-# Carried packed (prepare.sh): unpack once.
-if [ ! -d "$pkg" ] && [ -f "$pkg.tar.xz" ]; then tar -C "$root/.device" -xJf "$pkg.tar.xz"; fi
+# Carried packed (prepare.sh, prepare-126.sh): unpack once.
+if [ ! -d "$pkg" ] && [ -f "$pkg.tar.xz" ]; then tar -C "$(dirname "$pkg")" -xJf "$pkg.tar.xz"; fi
 # shellcheck disable=SC1091
 source "$pkg/rt/env.sh"
 export GST_PLUGIN_PATH=$pkg/plugin
@@ -28,7 +32,7 @@ tests)
     n=$(basename "$t")
     filter=""
     [ "$n" = test_qualitymeter ] && filter="--gtest_filter=-*Ffmpeg*"
-    "$t" --gtest_brief=1 $filter >"$out/$n.log" 2>&1; rc=$?
+    $runner "$t" --gtest_brief=1 $filter >"$out/$n.log" 2>&1; rc=$?
     note "$n: rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/$n.log" | tr '\n' ' ')"
   done ;;
 element)
@@ -49,8 +53,14 @@ clip)
   p="filesrc location=$clip ! qtdemux ! h264parse ! nvh264dec ! video/x-raw(memory:CUDAMemory) ! iir2dfilter filter-id=6 ! cudadownload ! videoconvert ! openh264enc bitrate=8000000 ! h264parse ! mp4mux ! filesink location=$out/cockatoo-iir2d.mp4"
   s=$(date +%s.%N); gst-launch-1.0 -q $p >"$out/clip.log" 2>&1; rc=$?; e=$(date +%s.%N)
   note "rc=$rc $(awk -v a=$s -v b=$e 'BEGIN{printf "%.2fs", b-a}') output $(stat -c %s "$out/cockatoo-iir2d.mp4" 2>/dev/null) bytes: gst-launch-1.0 $p" ;;
+graph)
+  # Issue 9: chains and a 16-stream decode graph, host syncs per frame.
+  clip=$(ls "$pkg"/media/*.mp4 | head -n1)
+  $runner "$pkg/bin/graph_bench" --clip "$clip" --csv "$out/graph.csv" ${GRAPH_ARGS:-} >"$out/graph.txt" 2>&1
+  note "graph_bench rc=$?"
+  cat "$out/graph.txt" ;;
 bench)
-  "$pkg/bin/iir2d_bench" --csv "$out/bench.csv" ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1; note "bench rc=$?"
+  $runner "$pkg/bin/iir2d_bench" --csv "$out/bench.csv" ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1; note "bench rc=$?"
   cat "$out/bench.txt" ;;
 esac
 done

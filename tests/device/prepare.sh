@@ -17,7 +17,7 @@ ninja -C "$build" >/dev/null
 rm -rf "$pkg"; mkdir -p "$pkg/bin" "$pkg/plugin" "$pkg/media"
 cp "$build/gst/libgstiir2d.so" "$pkg/plugin/"
 # The test binaries of every tier (tests/<tier>/test_*) and the benchmark.
-for t in "$build"/tests/*/test_* "$build"/tests/bench/iir2d_bench "$build"/tests/bench/graph_bench; do
+for t in "$build"/tests/*/test_* "$build"/tests/bench/*_bench "$build"/tests/bench/soak; do
   [ -x "$t" ] && [ -f "$t" ] && cp "$t" "$pkg/bin/"
 done
 cp "$("$root/pipelines/fetch-clip.sh")" "$pkg/media/"
