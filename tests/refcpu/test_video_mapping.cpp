@@ -84,6 +84,35 @@ TEST(CodeValues, ReadWriteWithDepthAndShift) {
   EXPECT_EQ(iir2d::ref::read_code(as_const(l), 3, 0), 700u);
 }
 
+// 12-bit video (issue 9: I420_12LE, I422_12LE, Y444_12LE, GBR_12LE are
+// LSB-aligned, P012_LE MSB-aligned in 16 bits; peak 4095).
+TEST(CodeValues, TwelveBitBothAlignments) {
+  std::vector<std::uint16_t> buf(4, 0);
+  auto m = component(buf, 4, 1, 12, 4);  // P012_LE
+  iir2d::ref::write_code(m, 0, 0, 4095);
+  EXPECT_EQ(buf[0], 0xFFF0);
+  buf[1] = static_cast<std::uint16_t>(0xABC << 4 | 0xF);  // junk in the 4 padding bits
+  EXPECT_EQ(iir2d::ref::read_code(as_const(m), 1, 0), 0xABCu);
+  auto l = component(buf, 4, 1, 12, 0);  // I420_12LE
+  buf[2] = static_cast<std::uint16_t>(0xF000 | 3000);
+  EXPECT_EQ(iir2d::ref::read_code(as_const(l), 2, 0), 3000u);
+  iir2d::ref::write_code(l, 3, 0, 4095);
+  EXPECT_EQ(buf[3], 0x0FFF);
+}
+
+TEST(StrengthOne, TwelveBitFlatFramesScaleByTheSquaredDcGain) {
+  // v = 3001, id 3 (2-D gain 0.5625): 1688.0625 -> 1688; strength 0.5:
+  // 0.5·1688.0625 + 0.5·3001 = 2344.53 -> 2345. Both alignments.
+  for (int shift : {0, 4}) {
+    std::vector<std::uint16_t> in(21 * 8, static_cast<std::uint16_t>(3001 << shift)), out(in.size(), 0);
+    auto ci = component(in, 21, 8, 12, shift), co = component(out, 21, 8, 12, shift);
+    iir2d::ref::filter_video_component(as_const(ci), co, params(3, Border::Clamp, BorderInit::Exact, Precision::F64), 1.0);
+    for (auto v : out) ASSERT_EQ(v, 1688 << shift) << "shift " << shift;
+    iir2d::ref::filter_video_component(as_const(ci), co, params(3, Border::Clamp, BorderInit::Exact, Precision::F64), 0.5);
+    for (auto v : out) ASSERT_EQ(v, 2345 << shift) << "shift " << shift;
+  }
+}
+
 class StrengthZero : public ::testing::TestWithParam<std::tuple<int, Precision>> {};
 
 TEST_P(StrengthZero, ReturnsTheInputBitExact) {
