@@ -14,21 +14,23 @@
 # pipelines/fetch-clip.sh inside the chroot (bookworm's imageio by version,
 # see that script) and runs `meson test`.
 #
-# Run by tests/run.sh as `bash tests/ci/trixie.sh` (env ROOT = repository
-# root); needs root for debootstrap, chroot and the bind mounts. Exit status
-# 0 when every suite passed. Its last stdout line is TESTLOG=<path of meson's
-# testlog.json>, which tests/summary.py reads.
+# Run by tests/run.sh as `bash tests/ci/trixie.sh [meson test args]` (env
+# ROOT = repository root; see the leg contract there); needs root for
+# debootstrap, chroot and the bind mounts (exit 77, skipped, without). Exit
+# status 0 when every suite passed. Prints GST_VERSION=<version> and, last,
+# TESTLOG=<path of meson's testlog.json>, which tests/summary.py reads.
 # Environment: TRIXIE_ROOT, IIR2D_DEBIAN_MIRROR (default: the system's),
 #   TRIXIE_BUILD (the build folder's path inside the chroot, default
 #   /build-iir2d), TRIXIE_TEST=0 (build only: tests/device/prepare-126.sh),
-#   MESON_ARGS (replaces the CUDA options chosen below).
+#   MESON_ARGS (added after the CUDA options chosen below, so it can
+#   override them).
 set -euo pipefail
 root=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 R=${TRIXIE_ROOT:-/var/tmp/iir2d-trixie}
 start=$(date +%s)
 say() { printf '[trixie %4ss] %s\n' "$(($(date +%s) - start))" "$*" >&2; }
 
-[ "$(id -u)" -eq 0 ] || { echo "tests/ci/trixie.sh: needs root (debootstrap, chroot, mount)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "tests/ci/trixie.sh: needs root (debootstrap, chroot, mount); skipped" >&2; exit 77; }
 
 mirror() {
   if [ -n "${IIR2D_DEBIAN_MIRROR:-}" ]; then echo "$IIR2D_DEBIAN_MIRROR"; return; fi
@@ -88,10 +90,12 @@ fi
 
 say "packages (pipelines/install-deps.sh)"
 in_chroot bash /src/pipelines/install-deps.sh
-say "GStreamer $(in_chroot pkg-config --modversion gstreamer-1.0) in $R"
+gst_version=$(in_chroot pkg-config --modversion gstreamer-1.0)
+say "GStreamer $gst_version in $R"
+echo "GST_VERSION=$gst_version"
 
 build=${TRIXIE_BUILD:-/build-iir2d}
-meson_args=${MESON_ARGS:-$meson_args}
+meson_args="$meson_args ${MESON_ARGS:-}"
 say "build $build (meson setup $meson_args)"
 rm -rf "${R:?}$build"
 # shellcheck disable=SC2086
@@ -104,7 +108,7 @@ clip=$(in_chroot bash /src/pipelines/fetch-clip.sh /var/cache/iir2d-media)
 
 say "meson test"
 status=0
-in_chroot env IIR2D_CLIP="$clip" meson test -C "$build" --print-errorlogs --num-processes 2 >&2 || status=$?
+in_chroot env IIR2D_CLIP="$clip" meson test -C "$build" --print-errorlogs --num-processes 2 "$@" >&2 || status=$?
 say "done, status $status"
 echo "TESTLOG=$R$build/meson-logs/testlog.json"
 exit "$status"
