@@ -10,7 +10,7 @@
 # The project's plugin: found through GST_PLUGIN_PATH (the scripts set it to
 # $BUILD_DIR/gst) or installed (README: Install).
 need_plugin() {
-  gst-inspect-1.0 --exists iir2dfilter && return 0
+  gst-inspect-1.0 iir2dfilter >/dev/null 2>&1 && return 0
   {
     echo "${0##*/}: element iir2dfilter not found (GST_PLUGIN_PATH=${GST_PLUGIN_PATH:-unset})."
     echo "  Build it first: pipelines/build.sh ${BUILD_DIR:-<repo>/build} (or pipelines/demo.sh), or install it (README: Install)."
@@ -23,7 +23,7 @@ need_plugin() {
 need_gpu() {
   local cpu=$1 missing=() e
   shift
-  for e in "$@"; do gst-inspect-1.0 --exists "$e" || missing+=("$e"); done
+  for e in "$@"; do gst-inspect-1.0 "$e" >/dev/null 2>&1 || missing+=("$e"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   {
     echo "${0##*/} gpu: GStreamer element(s) missing: ${missing[*]}."
