@@ -9,8 +9,9 @@
  * initialisation and float64 (so the border adds nothing and the samples are
  * the program's own h[k]), sigma 2 for id 6, unity gain off.
  *
- * Output (CSV on stdout): id,k,h   with k = sample index - middle (negative
- * k: the anti-causal part of ids 5 and 6). The magnitude frequency response
+ * Output (CSV on stdout): id,name,k,h   with name = filter_description(id)
+ * and k = sample index - middle (negative k: the anti-causal part of ids 5
+ * and 6). The magnitude frequency response
  * |H(f)| is the DFT of these N samples (the plot script computes it).
  *
  * Usage: iir2d_response [N]   (odd, 3..65535)
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int mid = n / 2;
-  std::printf("id,k,h\n");
+  std::printf("id,name,k,h\n");
   for (int id = iir2d::kMinFilterId; id <= iir2d::kMaxFilterId; ++id) {
     iir2d::FilterParams p;
     p.filter_id = id;
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
     std::vector<double> x(n, 0.0), y(n, 0.0);
     x[mid] = 1.0;
     iir2d::ref::filter_sequence(x.data(), y.data(), n, 1, p);
-    for (int i = 0; i < n; ++i) std::printf("%d,%d,%.17g\n", id, i - mid, y[i]);
+    for (int i = 0; i < n; ++i)
+      std::printf("%d,\"%s\",%d,%.17g\n", id, iir2d::filter_description(id), i - mid, y[i]);
   }
   return 0;
 }
