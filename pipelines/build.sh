@@ -56,7 +56,7 @@ else
 fi
 
 # ninja prints a step when it ends: a heartbeat covers long nvcc steps.
-(while sleep 60; do say "still building (a CUDA file takes minutes for the fat binary)"; done) &
+(while sleep 60; do say "still building (an nvcc step takes minutes, the fat binary several)"; done) &
 beat=$!
 trap 'kill "$beat" 2>/dev/null || true' EXIT
 status=0
