@@ -43,6 +43,16 @@ else
 fi
 
 stamp=$build/.iir2d-meson-args
+# Back to every architecture in a folder this script configured for one GPU:
+# meson keeps an option on reconfigure, so name the defaults.
+if [[ " ${args[*]} " != *cuda-archs* ]] && [ -f "$build/build.ninja" ] && grep -q cuda-archs "$stamp" 2>/dev/null; then
+  defaults=$(cd "$root" && meson introspect --buildoptions meson.build | python3 -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print("-Dcuda-archs=%s -Dcuda-ptx=%s" % (",".join(o["cuda-archs"]), str(o["cuda-ptx"]).lower()))')
+  read -r -a more <<<"$defaults"
+  args+=("${more[@]}")
+fi
 if [ ! -f "$build/build.ninja" ]; then
   say "meson setup $build ${args[*]}"
   meson setup "$build" "$root" "${args[@]}"
