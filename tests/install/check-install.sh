@@ -4,17 +4,17 @@
 # is GStreamer's own pluginsdir when the prefix is GStreamer's, gst-inspect-1.0
 # finds both elements there WITHOUT GST_PLUGIN_PATH (GST_PLUGIN_SYSTEM_PATH
 # points into the DESTDIR, the registry is a temporary file) and shows the
-# configured origin, and the messages header and gstiir2d-1.0.pc are
+# configured origin (and iir2dfilter's author), and the messages header and gstiir2d-1.0.pc are
 # installed and usable (a C++ file including the header through pkg-config's
 # flags compiles).
 #
 # Usage (tests/install/meson.build): check-install.sh BUILD PREFIX PLUGINDIR
-#   GST_PREFIX GST_PLUGINSDIR INCLUDEDIR PKGCONFIGDIR ORIGIN CXX...
+#   GST_PREFIX GST_PLUGINSDIR INCLUDEDIR PKGCONFIGDIR ORIGIN AUTHOR CXX...
 # Exit status: 0 when all holds, 1 otherwise (never 77: a plugin that is not
 # found is a failure).
 set -euo pipefail
-build=$1 prefix=$2 plugindir=$3 gst_prefix=$4 gst_pluginsdir=$5 includedir=$6 pcdir=$7 origin=$8
-shift 8
+build=$1 prefix=$2 plugindir=$3 gst_prefix=$4 gst_pluginsdir=$5 includedir=$6 pcdir=$7 origin=$8 author=$9
+shift 9
 cxx=("$@")
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -47,6 +47,9 @@ for element in iir2dfilter qualitymeter; do
   grep -q "$so" <<<"$out" || fail "gst-inspect-1.0 $element did not load $so: $(grep -i filename <<<"$out")"
   echo "gst-inspect-1.0 $element: found in $so"
 done
+out=$(inspect iir2dfilter 2>&1)
+grep -qF "$author" <<<"$out" || fail "iir2dfilter's author is not the configured '$author': $(grep -i author <<<"$out")"
+echo "iir2dfilter author: $author"
 out=$(inspect iir2d 2>&1) || fail "gst-inspect-1.0 iir2d: $out"
 grep -qF "$origin" <<<"$out" || fail "the plugin's origin is not the configured '$origin': $(grep -i origin <<<"$out")"
 echo "plugin origin: $origin"
