@@ -18,5 +18,8 @@ static gboolean plugin_init(GstPlugin* plugin) {
   return ok;
 }
 
+/* Package name and origin come from meson options (package-name,
+ * package-origin: meson_options.txt), so a distribution's build can say
+ * whose package this is; the defaults say it is a local source build. */
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, iir2d, "Recursive (IIR) 2-D image filters of the IIR2D family",
-                  plugin_init, IIR2D_VERSION, "MIT/X11", "gst-iir2d", "Unknown package origin")
+                  plugin_init, IIR2D_VERSION, "MIT/X11", IIR2D_PACKAGE_NAME, IIR2D_PACKAGE_ORIGIN)

@@ -4,8 +4,14 @@
 # CUDA memory where there is one, on the CPU elsewhere), encode the result to
 # an MP4 next to the clip, and report frame count, wall time and quality.
 #
+# The build shows meson's and ninja's progress with the elapsed time
+# (pipelines/build.sh): on a GPU machine the CUDA kernels are built for that
+# GPU only, without one for every architecture (several minutes of nvcc).
+#
 # Environment:
-#   BUILD_DIR     build folder (default: <repo>/build)
+#   BUILD_DIR     build folder (default: <repo>/build; tests/run.sh can reuse it)
+#   MESON_ARGS    extra `meson setup` options (e.g. -Dcuda=disabled, -Dcuda-archs=90)
+#   IIR2D_CUDA_FAT=1  CUDA kernels for every architecture even on a GPU machine
 #   IIR2D_PROPS   iir2dfilter properties (default: "filter-id=6")
 #   IIR2D_PATH    force "cpu" or "gpu" (default: gpu when a GPU and nvcodec are usable)
 set -euo pipefail
@@ -14,12 +20,12 @@ root=$(cd "$here/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 props=${IIR2D_PROPS:-filter-id=6}
 
+echo "[demo] installing the Debian packages that are missing (pipelines/install-deps.sh)"
 "$here/install-deps.sh"
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" >/dev/null
-fi
-ninja -C "$build" >/dev/null
+BUILD_TAG=demo "$here/build.sh" "$build"
 export GST_PLUGIN_PATH=$build/gst
+
+echo "[demo] fetching the clip (pipelines/fetch-clip.sh)"
 
 clip=$("$here/fetch-clip.sh")
 out=${clip%.mp4}-iir2d.mp4
@@ -38,6 +44,9 @@ fi
 enc="x264enc speed-preset=faster pass=quant quantizer=16"
 has x264enc || enc="openh264enc bitrate=8000000"
 
+. "$here/need-elements.sh"
+need_plugin
+[ "$path" = cpu ] || need_gpu "IIR2D_PATH=cpu $0" cudaupload cudadownload
 case $path in
   gpu)
     if has nvh264dec; then dec="nvh264dec"; else dec="avdec_h264 ! cudaupload"; fi

@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The closing summary of tests/run.sh: GoogleTest's own counts per suite.
+"""The summary of one leg of tests/run.sh: GoogleTest's own counts per suite.
 
-meson counts a GoogleTest executable as one test, so a suite whose cases all
-skipped reads "OK" there. This reads meson's testlog.json (each test's
-stdout) and prints one line per suite with its passed, skipped and failed
-GoogleTest cases and meson's result, the skip reasons and failed cases under
-it, and last, alone on a line:
+meson counts a GoogleTest executable as one test (SKIP only when every case
+skipped: tests/common/gtest_main.cpp exits 77 then). This reads meson's
+testlog.json (each test's stdout) and prints a block headed by the title,
+one line per suite (meson suite/test name) with its passed, skipped and
+failed GoogleTest cases and meson's result, the skip reasons (three at most)
+and failed cases under it, and last, alone on a line:
 
     N passed, N failed, N skipped
+
+A test that is not a GoogleTest executable (tests/install's script) counts
+as one case: passed, skipped (exit 77) or failed, by meson's result.
 
 A suite that crashed, timed out or otherwise failed in meson's eyes counts
 at least one failed case, even where its GoogleTest output is cut: the case
 that was running when it stopped.
 
-Usage: summary.py [<build>/meson-logs/testlog.json]   (default: build/...)
+Usage: summary.py [--title TEXT] [<build>/meson-logs/testlog.json]   (default: build/...)
 Exit status: 0 when nothing failed, 1 when something did, 2 without a log.
 """
 import json
@@ -22,7 +26,7 @@ import re
 import sys
 from collections import Counter
 
-TIERS = ("refcpu", "cuda", "elements")
+TIERS = ("refcpu", "cuda", "elements", "install")
 
 RUN = re.compile(r"^\[ RUN      \] (\S+)")
 # Per-case result lines carry the time; the listings at the end do not.
@@ -55,6 +59,11 @@ class Suite:
             elif not self.failed:
                 self.failed.append("the executable (%s, %s)" % (
                     self.meson_text(), "after its cases" if self.gtest_output else "no GoogleTest output"))
+        elif not self.gtest_output:  # a plain test: one case
+            if self.result == "SKIP":
+                self.skip_reasons["exit 77 (see the log)"] += 1
+            else:
+                self.passed = 1
 
     def _parse(self, out):
         running = None
@@ -111,7 +120,11 @@ def shorten(text, width=110):
 
 
 def main(argv):
-    path = argv[1] if len(argv) > 1 else "build/meson-logs/testlog.json"
+    args = argv[1:]
+    title = "GoogleTest cases per suite"
+    if len(args) >= 2 and args[0] == "--title":
+        title, args = args[1], args[2:]
+    path = args[0] if args else "build/meson-logs/testlog.json"
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             suites = [Suite(json.loads(line)) for line in f if line.strip()]
@@ -122,7 +135,7 @@ def main(argv):
     suites.sort(key=lambda s: (order.get(s.tier, len(TIERS)), s.name))
 
     width = max([len("suite")] + [len(s.name) for s in suites])
-    print("==== GoogleTest cases per suite")
+    print("==== %s" % title)
     print("%-*s  %7s  %7s  %6s  %s" % (width, "suite", "passed", "skipped", "failed", "meson"))
     for s in suites:
         print("%-*s  %7d  %7d  %6d  %s" % (width, s.name, s.passed, s.skipped, len(s.failed), s.meson_text()))
@@ -134,8 +147,6 @@ def main(argv):
         if s.failed:
             shown = ", ".join(s.failed[:5]) + (" and %d more" % (len(s.failed) - 5) if len(s.failed) > 5 else "")
             print("    failed: %s" % shorten(shown, 200))
-        if not s.gtest_output and not s.failed:
-            print("    no GoogleTest output")
     for tier in TIERS:
         if not any(s.tier == tier for s in suites):
             print("(no %s suite ran: not built in this configuration, or not selected)" % tier)

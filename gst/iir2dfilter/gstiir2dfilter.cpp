@@ -610,7 +610,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   gst_element_class_set_static_metadata(element_class, "IIR2D recursive 2-D filter", "Filter/Effect/Video",
                                         "Recursive (IIR) 2-D smoothing filters of the IIR2D family, with temporal "
                                         "smoothing, on the GPU for CUDA memory and on the CPU for system memory",
-                                        "gst-iir2d developers");
+                                        IIR2D_AUTHOR);  // meson option package-author
   gst_element_class_add_pad_template(element_class,
                                      iir2d::gst::element_pad_template("sink", GST_PAD_SINK, GST_PAD_ALWAYS));
   gst_element_class_add_pad_template(element_class,

@@ -205,7 +205,26 @@ void install_properties(GObjectClass* klass) {
                           0.0, 1.0, kDefaults.motion_threshold, live));
 }
 
-bool set_property(Settings& s, guint prop_id, const GValue* value) { return set_field(kFields, s, prop_id, value); }
+bool set_property(Settings& s, guint prop_id, const GValue* value) {
+  /* temporal-alpha-min <= temporal-alpha-max: a value that would cross the
+   * other bound is refused (the old one stays) with a warning naming both,
+   * as GObject refuses a value outside a property's range. Equal is fine
+   * (one alpha for every pixel). To raise both past the current max, set
+   * temporal-alpha-max first. */
+  if (prop_id == PROP_TEMPORAL_ALPHA_MIN || prop_id == PROP_TEMPORAL_ALPHA_MAX) {
+    const bool is_min = prop_id == PROP_TEMPORAL_ALPHA_MIN;
+    const gdouble v = g_value_get_double(value);
+    const gdouble lo = is_min ? v : s.temporal_alpha_min, hi = is_min ? s.temporal_alpha_max : v;
+    if (lo > hi) {
+      g_warning("iir2dfilter: temporal-alpha-%s=%g refused: temporal-alpha-min (%g) must not exceed "
+                "temporal-alpha-max (%g); %s stays %g",
+                is_min ? "min" : "max", v, lo, hi, is_min ? "temporal-alpha-min" : "temporal-alpha-max",
+                is_min ? s.temporal_alpha_min : s.temporal_alpha_max);
+      return true;
+    }
+  }
+  return set_field(kFields, s, prop_id, value);
+}
 
 bool get_property(const Settings& s, guint prop_id, GValue* value) { return get_field(kFields, s, prop_id, value); }
 
