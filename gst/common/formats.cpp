@@ -9,16 +9,20 @@
 
 namespace iir2d::gst {
 
-GstCaps* element_caps() {
+GstCaps* element_caps(bool alternate) {
   static const char kSystem[] = GST_VIDEO_CAPS_MAKE(IIR2D_SYSTEM_FORMATS);
   static const char kCuda[] = GST_VIDEO_CAPS_MAKE_WITH_FEATURES(IIR2D_CAPS_FEATURE_CUDA_MEMORY, IIR2D_CUDA_FORMATS);
-  const std::string text = cuda_built() ? std::string(kCuda) + "; " + kSystem : std::string(kSystem);
+  static const char kAlternate[] =
+      GST_VIDEO_CAPS_MAKE_WITH_FEATURES(IIR2D_CAPS_FEATURE_FORMAT_INTERLACED, IIR2D_SYSTEM_FORMATS)
+      ", interlace-mode = (string) alternate";
+  std::string text = cuda_built() ? std::string(kCuda) + "; " + kSystem : std::string(kSystem);
+  if (alternate) text += std::string("; ") + kAlternate;
   return gst_caps_from_string(text.c_str());
 }
 
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
-                                     GType pad_type) {
-  GstCaps* caps = element_caps();
+                                     GType pad_type, bool alternate) {
+  GstCaps* caps = element_caps(alternate);
   GstPadTemplate* templ = pad_type == G_TYPE_NONE
                               ? gst_pad_template_new(name, direction, presence, caps)
                               : gst_pad_template_new_with_gtype(name, direction, presence, caps, pad_type);

@@ -27,17 +27,22 @@
 /* GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, spelled here so that CPU-only
  * builds need no CUDA header. */
 #define IIR2D_CAPS_FEATURE_CUDA_MEMORY "memory:CUDAMemory"
+/* GST_CAPS_FEATURE_FORMAT_INTERLACED: mandatory on interlace-mode=alternate. */
+#define IIR2D_CAPS_FEATURE_FORMAT_INTERLACED "format:Interlaced"
 
 namespace iir2d::gst {
 
 /* The caps of every pad of both elements: CUDA memory first (where the
- * plugin was built with CUDA), then system memory. Caller owns the result. */
-GstCaps* element_caps();
+ * plugin was built with CUDA), then system memory; with `alternate`, also
+ * system-memory `interlace-mode=alternate` video, which GStreamer only
+ * negotiates with the format:Interlaced caps feature (no CUDA element of
+ * GStreamer 1.22-1.26 produces it). Caller owns the result. */
+GstCaps* element_caps(bool alternate = false);
 
-/* A pad template of element_caps() whose pads are of `pad_type`
+/* A pad template of element_caps(alternate) whose pads are of `pad_type`
  * (G_TYPE_NONE: GstPad). Floating reference, for gst_element_class_add_pad_template(). */
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
-                                     GType pad_type = G_TYPE_NONE);
+                                     GType pad_type = G_TYPE_NONE, bool alternate = false);
 
 /* Whether the first structure of `caps` has the memory:CUDAMemory feature. */
 bool caps_are_cuda(GstCaps* caps);

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include "../common/formats.h"
 #include "frame_plan.h"
@@ -40,6 +41,18 @@ Component padding_component(const GstVideoFrame* frame, guint plane, guint offse
   comp.type = iir2d::SampleType::U8;
   comp.depth = 8;
   comp.shift = 0;
+  return comp;
+}
+
+/* The rows of field `field` (0 top, 1 bottom) of a frame's component, as a
+ * picture of its own: from row `field`, two rows apart, field_rows() high.
+ * No copy: both backends take any row pitch. */
+template <typename Component>
+Component field_view(Component comp, int field) {
+  using Byte = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(comp.data)>>, const guint8, guint8>;
+  comp.data = static_cast<Byte*>(comp.data) + field * comp.row_stride;
+  comp.row_stride *= 2;
+  comp.height = field_rows(comp.height, field);
   return comp;
 }
 
@@ -73,6 +86,10 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
     for (int k = 0; k < op.count; ++k) {
       ins[k] = frame_component<iir2d::ConstVideoComponent>(in, op.comp[k]);
       outs[k] = frame_component<iir2d::VideoComponent>(out, op.comp[k]);
+      if (op.field >= 0) {
+        ins[k] = field_view(ins[k], op.field);
+        outs[k] = field_view(outs[k], op.field);
+      }
     }
     float* state = job.state ? job.state + op.state_offset : nullptr;
     switch (op.kind) {
@@ -82,7 +99,9 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
       case OpKind::RgbLuma: error = backend.rgb_luma(ins, outs, job, state); break;
       case OpKind::CopyPadding: break;
     }
-    if (!error.empty()) return "component " + std::to_string(op.comp[0]) + ": " + error;
+    if (!error.empty())
+      return "component " + std::to_string(op.comp[0]) +
+             (op.field < 0 ? std::string() : op.field == 0 ? " (top field)" : " (bottom field)") + ": " + error;
   }
   return {};
 }

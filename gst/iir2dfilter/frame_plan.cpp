@@ -16,9 +16,19 @@ bool component_is_filtered(const GstVideoInfo* info, guint c, GstIir2dPlanes pla
   return planes == GST_IIR2D_PLANES_ALL;
 }
 
-std::size_t comp_samples(const GstVideoInfo* info, guint c) {
+/* Samples of component `c`, or of its rows of field `field` (>= 0). */
+std::size_t comp_samples(const GstVideoInfo* info, guint c, int field = -1) {
+  const int h = GST_VIDEO_INFO_COMP_HEIGHT(info, c);
   return static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, c)) *
-         static_cast<std::size_t>(GST_VIDEO_INFO_COMP_HEIGHT(info, c));
+         static_cast<std::size_t>(field < 0 ? h : field_rows(h, field));
+}
+
+/* All components' samples but alpha: one picture's temporal state. */
+std::size_t picture_state_floats(const GstVideoInfo* info) {
+  std::size_t total = 0;
+  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
+    if (!(GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A)) total += comp_samples(info, c);
+  return total;
 }
 
 }  // namespace
@@ -45,7 +55,20 @@ std::vector<PaddingByte> padding_bytes(const GstVideoInfo* info) {
   return paddings;
 }
 
-FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& paddings, const Settings& s) {
+Picture picture_of_buffer(const GstVideoInfo* info, GstBuffer* buffer, GstIir2dFieldMode mode) {
+  if (mode == GST_IIR2D_FIELD_MODE_PROGRESSIVE) return Picture::Frame;
+  switch (GST_VIDEO_INFO_INTERLACE_MODE(info)) {
+    case GST_VIDEO_INTERLACE_MODE_INTERLEAVED: return Picture::Fields;
+    case GST_VIDEO_INTERLACE_MODE_MIXED:
+      return GST_BUFFER_FLAG_IS_SET(buffer, GST_VIDEO_BUFFER_FLAG_INTERLACED) ? Picture::Fields : Picture::Frame;
+    case GST_VIDEO_INTERLACE_MODE_ALTERNATE:
+      return GST_VIDEO_BUFFER_IS_BOTTOM_FIELD(buffer) ? Picture::BottomField : Picture::TopField;
+    default: return Picture::Frame;
+  }
+}
+
+FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& paddings, const Settings& s,
+                     bool fields) {
   FramePlan plan;
   const bool temporal = s.temporal();
   const bool active = s.strength > 0.0 || temporal;
@@ -60,21 +83,30 @@ FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& p
       }
       return;
     }
+    /* Once for the whole component, or once per field that has rows. */
+    auto add_per_field = [&](FrameOp field_op) {
+      for (int field = fields ? 0 : -1; field < (fields ? 2 : 0); ++field) {
+        if (field >= 0 && field_rows(GST_VIDEO_INFO_COMP_HEIGHT(info, field_op.comp[0]), field) == 0) continue;
+        field_op.field = field;
+        if (temporal && field_op.kind != OpKind::Filter) {
+          field_op.state_offset = plan.state_floats;
+          plan.state_floats +=
+              comp_samples(info, field_op.comp[0], field) * static_cast<std::size_t>(rgb_luma ? 1 : count);
+        }
+        plan.add(field_op);
+      }
+    };
     if (rgb_luma || (temporal && count > 0)) {
       op.kind = rgb_luma ? OpKind::RgbLuma : OpKind::Group;
       op.count = count;
       for (int k = 0; k < count; ++k) op.comp[k] = comps[k];
-      if (temporal) {
-        op.state_offset = plan.state_floats;
-        plan.state_floats += comp_samples(info, comps[0]) * static_cast<std::size_t>(rgb_luma ? 1 : count);
-      }
-      plan.add(op);
+      add_per_field(op);
       return;
     }
     for (int k = 0; k < count; ++k) {
       op.kind = OpKind::Filter;
       op.comp[0] = comps[k];
-      plan.add(op);
+      add_per_field(op);
     }
   };
 
@@ -137,10 +169,12 @@ FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& p
 }
 
 std::size_t max_state_floats(const GstVideoInfo* info) {
-  std::size_t total = 0;
-  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
-    if (!(GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A)) total += comp_samples(info, c);
-  return total;
+  const bool alternate = GST_VIDEO_INFO_INTERLACE_MODE(info) == GST_VIDEO_INTERLACE_MODE_ALTERNATE;
+  return picture_state_floats(info) * (alternate ? 2 : 1);
+}
+
+std::size_t state_offset_of(const GstVideoInfo* info, Picture picture) {
+  return picture == Picture::BottomField ? picture_state_floats(info) : 0;
 }
 
 iir2d::LumaWeights luma_weights_for_caps(GstCaps* caps, const GstVideoInfo* info, const char** name) {

@@ -103,6 +103,7 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -145,9 +146,12 @@ struct GstIir2dFilterPrivate {
   /* Temporal recursion (streaming thread, but reset_pending also from
    * FLUSH_STOP, which may come from another thread). */
   std::vector<float> host_state;          // system memory path
-  bool temporal_valid = false;
+  /* Per state set (the second: the bottom fields of alternate caps). */
+  bool temporal_valid[2] = {false, false};
+  bool temporal_fields = false;           // the state is of two interleaved fields (Picture::Fields)
   guint temporal_filter_id = 0;
   GstIir2dPlanes temporal_planes = GST_IIR2D_PLANES_LUMA;
+  GstIir2dFieldMode temporal_field_mode = GST_IIR2D_FIELD_MODE_AUTO;
   std::atomic<bool> reset_pending{false};
 
   /* CUDA memory: the pipeline's context, our stream and a second one for
@@ -215,7 +219,7 @@ static gboolean gst_iir2d_filter_stop(GstBaseTransform* trans) {
   priv->cuda.close();
   priv->have_info = false;
   priv->cuda_caps = false;
-  priv->temporal_valid = false;
+  priv->temporal_valid[0] = priv->temporal_valid[1] = false;
   priv->host_state.clear();
   priv->host_state.shrink_to_fit();
   priv->state_capacity = 0;
@@ -294,6 +298,14 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     priv->have_info = false;
     return FALSE;
   }
+  if (GST_VIDEO_INFO_INTERLACE_MODE(&in_info) == GST_VIDEO_INTERLACE_MODE_FIELDS) {
+    /* Each field behind its own GstVideoMeta id: no element of GStreamer
+     * produces it in raw video, and mapping one frame would see one field. */
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("interlace-mode=fields is not supported."),
+                      ("caps %" GST_PTR_FORMAT ": use interleaved or alternate interlacing", incaps));
+    priv->have_info = false;
+    return FALSE;
+  }
 
   /* RGB luma weights from the caps as written (GstVideoInfo forces the RGB
    * matrix on RGB formats, so two caps may differ only there). */
@@ -316,7 +328,7 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     return TRUE;
   }
   priv->have_info = false;
-  priv->temporal_valid = false;
+  priv->temporal_valid[0] = priv->temporal_valid[1] = false;
   const std::size_t state_floats = max_state_floats(&in_info);
 
   if (cuda_in) {
@@ -447,26 +459,41 @@ static void gst_iir2d_filter_before_transform(GstBaseTransform* trans, GstBuffer
 
 /* ---- the frame job: settings, plan, temporal state --------------------- */
 
+/* The temporal state set of a picture: the second for the bottom fields of
+ * alternate caps (state_offset_of()), the first for all others. */
+static int state_set_of(Picture picture) { return picture == Picture::BottomField ? 1 : 0; }
+
 /* Builds this frame's plan and job; decides whether the temporal state
- * carries over from the previous frame. `state` is the host or device state. */
+ * carries over from the previous frame (of the same parity, for fields).
+ * `state` is the host or device state; *picture what the buffer is. */
 static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Settings& s, float* state,
-                               FrameJob* job) {
+                               FrameJob* job, Picture* picture_out) {
   GstIir2dFilterPrivate* priv = self->priv;
   const bool reset = priv->reset_pending.exchange(false);
-  FramePlan plan = plan_frame(&priv->in_info, priv->paddings, s);
+  const Picture picture = picture_of_buffer(&priv->in_info, inbuf, s.field_mode);
+  *picture_out = picture;
+  const bool fields = picture == Picture::Fields;
+  const int slot = state_set_of(picture);
+  FramePlan plan = plan_frame(&priv->in_info, priv->paddings, s, fields);
   job->params = to_filter_params(s);
   job->strength = s.strength;
   job->temporal = to_temporal_params(s);
   job->weights = priv->luma_weights;
-  job->state = state;
-  job->state_valid = s.temporal() && priv->temporal_valid && !reset && !GST_BUFFER_IS_DISCONT(inbuf) &&
-                     s.filter_id == priv->temporal_filter_id && s.planes == priv->temporal_planes;
+  job->state = state ? state + state_offset_of(&priv->in_info, picture) : nullptr;
+  /* Whatever restarts the recursion restarts both parities' state. */
+  const char* restart = !s.temporal()                                 ? nullptr
+                        : reset                                       ? "flushed"
+                        : GST_BUFFER_IS_DISCONT(inbuf)                ? "discont"
+                        : s.filter_id != priv->temporal_filter_id     ? "filter-id changed"
+                        : s.planes != priv->temporal_planes           ? "planes changed"
+                        : s.field_mode != priv->temporal_field_mode   ? "field-mode changed"
+                        : fields != priv->temporal_fields             ? "fields and frames alternate (mixed)"
+                                                                      : nullptr;
+  if (restart) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  job->state_valid = s.temporal() && priv->temporal_valid[slot];
   if (s.temporal() && !job->state_valid)
-    GST_DEBUG_OBJECT(self, "temporal state starts from this frame (%s)",
-                     !priv->temporal_valid ? "none yet"
-                     : reset                ? "flushed"
-                     : GST_BUFFER_IS_DISCONT(inbuf) ? "discont"
-                                                    : "filter-id or planes changed");
+    GST_DEBUG_OBJECT(self, "temporal state starts from this %s (%s)", slot ? "bottom field" : "picture",
+                     restart ? restart : "none yet");
   if (plan.state_floats > priv->state_capacity) {
     /* Cannot happen (the capacity covers every plan of these caps). */
     GST_ERROR_OBJECT(self, "temporal state of %zu floats for %zu needed", priv->state_capacity, plan.state_floats);
@@ -475,13 +502,18 @@ static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Set
   return plan;
 }
 
-/* After a frame: the state is valid for the next one only if this frame ran
- * the recursion. */
-static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob& job, bool ok) {
+/* After a frame: its state set is valid for the next picture of its kind
+ * only if this frame ran the recursion; without temporal smoothing no set
+ * is. */
+static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob& job, Picture picture, bool ok) {
   GstIir2dFilterPrivate* priv = self->priv;
-  priv->temporal_valid = ok && job.temporal.mode != iir2d::TemporalMode::Off;
+  const bool ran = ok && job.temporal.mode != iir2d::TemporalMode::Off;
+  if (!ran) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  priv->temporal_valid[state_set_of(picture)] = ran;
+  priv->temporal_fields = picture == Picture::Fields;
   priv->temporal_filter_id = s.filter_id;
   priv->temporal_planes = s.planes;
+  priv->temporal_field_mode = s.field_mode;
 }
 
 /* System memory: the CPU reference. */
@@ -513,9 +545,10 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
   }
 
   FrameJob job;
-  const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job);
+  Picture picture = Picture::Frame;
+  const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job, &picture);
   const std::string error = run_plan_cpu(plan, &in_frame, &out_frame, job);
-  finish_frame(self, s, job, error.empty());
+  finish_frame(self, s, job, picture, error.empty());
   gst_video_frame_unmap(&out_frame);
   gst_video_frame_unmap(&in_frame);
 
@@ -533,13 +566,14 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
   CudaSession& cuda = priv->cuda;
   std::string error;
   FrameJob job;
+  Picture picture = Picture::Frame;
   bool ran = false;
   {
     CudaFrameScope scope(cuda);
     if (scope.map(inbuf, &priv->in_info, GST_MAP_READ, "input", &error) &&
         scope.map(outbuf, &priv->out_info, GST_MAP_WRITE, "output", &error) && scope.enter(&error)) {
       const FramePlan plan =
-          prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job);
+          prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job, &picture);
       error = run_plan_cuda(plan, scope.frame(0), scope.frame(1), job, &priv->in_info,
                             cuda.allocation(kWorkspaceSlot), cuda.allocation_size(kWorkspaceSlot), scope.stream(0),
                             scope.stream(1));
@@ -548,12 +582,35 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
     const std::string sync_error = scope.finish();
     if (error.empty()) error = sync_error;
   }
-  if (ran) finish_frame(self, s, job, error.empty());
+  if (ran) finish_frame(self, s, job, picture, error.empty());
   if (!error.empty()) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("CUDA filtering failed."), ("%s", error.c_str()));
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
+}
+
+/* Metas of the input on the output (issue 11): a filter changes sample
+ * values and nothing else, so every meta whose API tags say it survives
+ * that at the same geometry goes on: none (timecode, captions,
+ * reference-timestamp), or only "video", "orientation" and "size" (AFD,
+ * bar, region-of-interest, crop). Metas that describe memory or colour
+ * ("memory", "colorspace": GstVideoMeta, which the base class handles)
+ * stay behind. Passthrough pushes the input buffer itself, so nothing is
+ * lost there either. */
+static gboolean gst_iir2d_filter_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
+                                                GstBuffer* inbuf) {
+  (void)outbuf;
+  (void)inbuf;
+  static const char* const kKept[] = {GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+                                      GST_META_TAG_VIDEO_SIZE_STR};
+  const gchar* const* tags = gst_meta_api_type_get_tags(meta->info->api);
+  for (const gchar* const* tag = tags; tag && *tag; ++tag)
+    if (std::none_of(std::begin(kKept), std::end(kKept), [tag](const char* k) { return g_str_equal(*tag, k); })) {
+      GST_LOG_OBJECT(trans, "not copying %s (tag %s)", g_type_name(meta->info->api), *tag);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A 0-byte GAP buffer stands for a missing frame: it has no samples to
@@ -604,9 +661,11 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
                                         "smoothing, on the GPU for CUDA memory and on the CPU for system memory",
                                         "gst-iir2d developers");
   gst_element_class_add_pad_template(element_class,
-                                     iir2d::gst::element_pad_template("sink", GST_PAD_SINK, GST_PAD_ALWAYS));
+                                     iir2d::gst::element_pad_template("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                                                                      G_TYPE_NONE, true));
   gst_element_class_add_pad_template(element_class,
-                                     iir2d::gst::element_pad_template("src", GST_PAD_SRC, GST_PAD_ALWAYS));
+                                     iir2d::gst::element_pad_template("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                                                                      G_TYPE_NONE, true));
 
   element_class->set_context = GST_DEBUG_FUNCPTR(gst_iir2d_filter_set_context);
 
@@ -627,6 +686,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_before_transform);
   trans_class->prepare_output_buffer = GST_DEBUG_FUNCPTR(gst_iir2d_filter_prepare_output_buffer);
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform_meta);
 
   mark_enums_as_plugin_api();
 }
