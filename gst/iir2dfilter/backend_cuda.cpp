@@ -20,7 +20,7 @@ std::size_t workspace_for_plan(const FramePlan& plan, const GstVideoInfo* info, 
     const FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
     const int w = GST_VIDEO_INFO_COMP_WIDTH(info, op.comp[0]);
     const int comp_h = GST_VIDEO_INFO_COMP_HEIGHT(info, op.comp[0]);
-    const int h = op.field < 0 ? comp_h : field_rows(comp_h, op.field);  // a field: its own rows
+    const int h = op.field < 0 ? comp_h : op.rows;  // a field: its own rows
     if (op.kind == OpKind::Filter) need = std::max(need, iir2d::cuda::workspace_size(w, h, params));
     if (op.kind == OpKind::Group) need = std::max(need, iir2d::cuda::group_workspace_size(w, h, op.count, params));
     if (op.kind == OpKind::RgbLuma) need = std::max(need, iir2d::cuda::group_workspace_size(w, h, 1, params));

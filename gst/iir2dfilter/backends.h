@@ -9,6 +9,7 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -44,15 +45,15 @@ Component padding_component(const GstVideoFrame* frame, guint plane, guint offse
   return comp;
 }
 
-/* The rows of field `field` (0 top, 1 bottom) of a frame's component, as a
- * picture of its own: from row `field`, two rows apart, field_rows() high.
+/* The `rows` rows of field `field` (0 top, 1 bottom) of a frame's
+ * component, as a picture of its own: from row `field`, two rows apart.
  * No copy: both backends take any row pitch. */
 template <typename Component>
-Component field_view(Component comp, int field) {
+Component field_view(Component comp, int field, int rows) {
   using Byte = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(comp.data)>>, const guint8, guint8>;
   comp.data = static_cast<Byte*>(comp.data) + field * comp.row_stride;
   comp.row_stride *= 2;
-  comp.height = field_rows(comp.height, field);
+  comp.height = rows;
   return comp;
 }
 
@@ -87,8 +88,10 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
       ins[k] = frame_component<iir2d::ConstVideoComponent>(in, op.comp[k]);
       outs[k] = frame_component<iir2d::VideoComponent>(out, op.comp[k]);
       if (op.field >= 0) {
-        ins[k] = field_view(ins[k], op.field);
-        outs[k] = field_view(outs[k], op.field);
+        /* The rows both frames hold (field_rows_held()). */
+        const int rows = std::min(field_rows_held(op, in), field_rows_held(op, out));
+        ins[k] = field_view(ins[k], op.field, rows);
+        outs[k] = field_view(outs[k], op.field, rows);
       }
     }
     float* state = job.state ? job.state + op.state_offset : nullptr;

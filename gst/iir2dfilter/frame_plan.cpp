@@ -18,9 +18,8 @@ bool component_is_filtered(const GstVideoInfo* info, guint c, GstIir2dPlanes pla
 
 /* Samples of component `c`, or of its rows of field `field` (>= 0). */
 std::size_t comp_samples(const GstVideoInfo* info, guint c, int field = -1) {
-  const int h = GST_VIDEO_INFO_COMP_HEIGHT(info, c);
   return static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, c)) *
-         static_cast<std::size_t>(field < 0 ? h : field_rows(h, field));
+         static_cast<std::size_t>(field < 0 ? GST_VIDEO_INFO_COMP_HEIGHT(info, c) : field_component_rows(info, c, field));
 }
 
 /* All components' samples but alpha: one picture's temporal state. */
@@ -55,6 +54,32 @@ std::vector<PaddingByte> padding_bytes(const GstVideoInfo* info) {
   return paddings;
 }
 
+int field_component_rows(const GstVideoInfo* info, guint c, int field) {
+  return GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(info->finfo, c, field_rows(GST_VIDEO_INFO_FIELD_HEIGHT(info), field));
+}
+
+int field_rows_held(const FrameOp& op, const GstVideoFrame* frame) {
+  if (op.field < 0) return op.rows;
+  const GstVideoFormatInfo* finfo = frame->info.finfo;
+  const std::size_t sample = GST_VIDEO_FORMAT_INFO_BITS(finfo) > 8 ? 2 : 1;
+  int rows = op.rows;
+  for (int k = 0; k < op.count; ++k) {
+    const guint c = op.comp[k];
+    if (op.field + 2 * (rows - 1) < GST_VIDEO_FRAME_COMP_HEIGHT(frame, c)) continue;  // inside the frame
+    const guint p = GST_VIDEO_FORMAT_INFO_PLANE(finfo, c);
+    const GstMapInfo& map = frame->meta ? frame->map[p] : frame->map[0];
+    const std::size_t w = static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_WIDTH(frame, c));
+    const std::size_t row_bytes = (w - 1) * static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_PSTRIDE(frame, c)) + sample;
+    const std::size_t offset = static_cast<std::size_t>(static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(frame, c)) -
+                                                        static_cast<const guint8*>(map.data));
+    const std::size_t stride = static_cast<std::size_t>(GST_VIDEO_FRAME_COMP_STRIDE(frame, c));
+    /* Rows whose last sample lies inside the map, then this field's of them. */
+    const std::size_t held = map.size >= offset + row_bytes ? (map.size - offset - row_bytes) / stride + 1 : 0;
+    rows = std::min(rows, std::max(0, (static_cast<int>(held) - op.field + 1) / 2));
+  }
+  return rows;
+}
+
 Picture picture_of_buffer(const GstVideoInfo* info, GstBuffer* buffer, GstIir2dFieldMode mode) {
   if (mode == GST_IIR2D_FIELD_MODE_PROGRESSIVE) return Picture::Frame;
   switch (GST_VIDEO_INFO_INTERLACE_MODE(info)) {
@@ -86,8 +111,9 @@ FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& p
     /* Once for the whole component, or once per field that has rows. */
     auto add_per_field = [&](FrameOp field_op) {
       for (int field = fields ? 0 : -1; field < (fields ? 2 : 0); ++field) {
-        if (field >= 0 && field_rows(GST_VIDEO_INFO_COMP_HEIGHT(info, field_op.comp[0]), field) == 0) continue;
         field_op.field = field;
+        field_op.rows = field < 0 ? 0 : field_component_rows(info, field_op.comp[0], field);
+        if (field >= 0 && field_op.rows == 0) continue;
         if (temporal && field_op.kind != OpKind::Filter) {
           field_op.state_offset = plan.state_floats;
           plan.state_floats +=

@@ -35,6 +35,7 @@ struct FrameOp {
   std::size_t state_offset = 0;                 // floats into the temporal state
   bool plane_alone = false;                     // Copy: no other op writes its plane
   int field = -1;  // Filter, Group, RgbLuma: -1 the whole component, else the rows of field 0 (top) or 1
+  int rows = 0;    // with a field: its rows of comp[0] (field_component_rows())
 };
 
 /* At most 4 components plus padding bytes: fixed storage, no allocation per
@@ -73,9 +74,25 @@ enum class Picture {
  * TopField; progressive caps or mode progressive -> Frame. */
 Picture picture_of_buffer(const GstVideoInfo* info, GstBuffer* buffer, GstIir2dFieldMode mode);
 
-/* Rows of field `field` (0 top, 1 bottom) of a component of `height` rows:
+/* Rows of field `field` (0 top, 1 bottom) of a picture of `height` rows:
  * the top field has the extra row of an odd height. */
 constexpr int field_rows(int height, int field) { return (height + 1 - field) / 2; }
+
+/* Rows of field `field` of component `c` of interleaved caps: the field's
+ * luma rows subsampled as the format subsamples a picture, so that 4:2:0
+ * chroma rows alternate fields as GStreamer packs them (video-format.c,
+ * GET_UV_420: luma row y has chroma row ((y & ~3) >> 1) + (y & 1)). Where
+ * the frame height is 2 mod 4 the bottom field's last chroma row is one
+ * past GST_VIDEO_INFO_COMP_HEIGHT; GStreamer's interlaced layouts allocate
+ * it (video-info.c rounds their chroma rows up to even), and
+ * field_extent_error() checks that a buffer holds it. */
+int field_component_rows(const GstVideoInfo* info, guint c, int field);
+
+/* The rows of field op `op` that a mapped frame holds: op.rows, or fewer
+ * where the bottom field's last 4:2:0 chroma row is past
+ * GST_VIDEO_INFO_COMP_HEIGHT and the memory ends before it (GStreamer's
+ * P010/P016 layouts have no such row; its I420/NV12 interlaced ones do). */
+int field_rows_held(const FrameOp& op, const GstVideoFrame* frame);
 
 /* The ops of one frame for these caps and settings. Without temporal
  * smoothing, components are filtered one by one (Filter) except RGB's luma;
