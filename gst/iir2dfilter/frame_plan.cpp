@@ -22,11 +22,18 @@ std::size_t comp_samples(const GstVideoInfo* info, guint c, int field = -1) {
          static_cast<std::size_t>(field < 0 ? GST_VIDEO_INFO_COMP_HEIGHT(info, c) : field_component_rows(info, c, field));
 }
 
-/* All components' samples but alpha: one picture's temporal state. */
+/* All components' samples but alpha: one picture's temporal state. Two
+ * interleaved fields may have one 4:2:0 chroma row more than the frame
+ * (field_component_rows()). */
 std::size_t picture_state_floats(const GstVideoInfo* info) {
+  const bool two_fields = GST_VIDEO_INFO_IS_INTERLACED(info) &&
+                          GST_VIDEO_INFO_INTERLACE_MODE(info) != GST_VIDEO_INTERLACE_MODE_ALTERNATE;
   std::size_t total = 0;
-  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
-    if (!(GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A)) total += comp_samples(info, c);
+  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c) {
+    if (GST_VIDEO_INFO_HAS_ALPHA(info) && c == GST_VIDEO_COMP_A) continue;
+    total += two_fields ? std::max(comp_samples(info, c), comp_samples(info, c, 0) + comp_samples(info, c, 1))
+                        : comp_samples(info, c);
+  }
   return total;
 }
 

@@ -63,8 +63,63 @@
  * by #GstIir2dFilter:motion-threshold, clipped to [0, 1] and mapped linearly
  * onto [#GstIir2dFilter:temporal-alpha-min, #GstIir2dFilter:temporal-alpha-max].
  * The state restarts from the next frame after a FLUSH_STOP, a caps change,
- * a DISCONT buffer, a change of #GstIir2dFilter:filter-id or
- * #GstIir2dFilter:planes, and whenever temporal smoothing was off.
+ * a DISCONT buffer, a change of #GstIir2dFilter:filter-id,
+ * #GstIir2dFilter:planes or #GstIir2dFilter:field-mode, and whenever
+ * temporal smoothing was off.
+ *
+ * ## Interlaced video
+ *
+ * With #GstIir2dFilter:field-mode `auto` (the default) each field of
+ * interlaced video, the rows of one parity, is filtered as a picture of its
+ * own: the top field is rows 0, 2, 4, ... (⌈h/2⌉ rows), the bottom field
+ * rows 1, 3, 5, ... (⌊h/2⌋ rows), each with its borders at its own first and
+ * last rows (a field view: the plane from row 0 or 1, two rows apart, no
+ * copy, the same kernels). The two fields of a frame were captured 20 ms
+ * apart (1080i50); filtering them together smears each moving edge with the
+ * other instant, which no deinterlacer undoes. What a buffer is follows the
+ * caps and flags:
+ *
+ * - `interlace-mode=interleaved`: every buffer is two fields;
+ * - `mixed`: two fields where the buffer has
+ *   GST_VIDEO_BUFFER_FLAG_INTERLACED, else one progressive frame;
+ * - `alternate` (caps `video/x-raw(format:Interlaced)`, system memory only:
+ *   no CUDA element of GStreamer produces it): each buffer is one field,
+ *   flagged GST_VIDEO_BUFFER_FLAG_TOP_FIELD or _BOTTOM_FIELD, filtered as
+ *   the picture it is; the caps' height is the frame's and GstVideoInfo maps
+ *   each field with GST_VIDEO_INFO_FIELD_HEIGHT = ⌈h/2⌉ rows (GStreamer
+ *   1.16 to 1.26 alike);
+ * - `interlace-mode=fields` is refused (not negotiated by any raw-video
+ *   element).
+ *
+ * Chroma of 4:2:0 interlaced video alternates fields row by row too, as
+ * GStreamer packs it (video-format.c: luma row y has chroma row
+ * ((y & ~3) >> 1) + (y & 1)); with `planes=all` each field's chroma is
+ * filtered with that field: ⌈rows/2⌉ chroma rows of a field of `rows` luma
+ * rows. At a frame height of 2 mod 4 the bottom field's last chroma row lies
+ * one past the frame's chroma height, in the row GStreamer's interlaced
+ * I420/NV12 layouts add; P010/P016 layouts have none, and the field then
+ * keeps to the rows its memory holds.
+ *
+ * Temporal smoothing blends each field with the previous output of the same
+ * parity: for interleaved video the previous frame's field, for alternate
+ * video the field two buffers back (a state per parity). In a mixed stream
+ * the state restarts where frames and field pairs alternate (their states
+ * are laid out differently), and a change of field-mode restarts it.
+ * `field-mode=progressive` filters every buffer as one picture, as before
+ * this mode existed; progressive caps are the same in both modes.
+ *
+ * ## Metadata and HDR
+ *
+ * The filter changes sample values and nothing else, so every meta whose
+ * API tags say it survives that at the same geometry goes on with the
+ * output: no tags (timecode, closed captions, reference timestamps) or only
+ * `video`, `orientation` and `size` (AFD, bar data, region of interest,
+ * crop); metas of memory or colour (GstVideoMeta) stay behind. Passthrough
+ * pushes the input buffer itself. Caps pass unchanged, colorimetry,
+ * `mastering-display-info`, `content-light-level`, `chroma-site` and
+ * `field-order` included. PQ and HLG video is filtered on its code values
+ * (no linearisation), and RGB with `planes=luma` under `bt2100-pq`,
+ * `bt2100-hlg` or `bt2020` caps uses the BT.2020 matrix (see "RGB").
  *
  * ## Live control
  *
@@ -95,6 +150,9 @@
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! qtdemux ! h264parse ! nvh264dec ! iir2dfilter filter-id=4 border-init=iir2d precision=mixed ! cudadownload ! videoconvert ! autovideosink
  * ]| Decoded frames stay in GPU memory; IIR2D 1.0's border warm-up is reproduced.
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball ! video/x-raw,format=I420,width=1920,height=1080,framerate=50/1 ! interlace field-pattern=1:1 ! iir2dfilter filter-id=6 planes=all ! deinterlace ! videoconvert ! autovideosink
+ * ]| 1080i50 filtered field by field (field-mode=auto), then deinterlaced.
  *
  * Since: 0.1
  */
@@ -481,7 +539,8 @@ static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Set
   job->weights = priv->luma_weights;
   job->state = state ? state + state_offset_of(&priv->in_info, picture) : nullptr;
   /* Whatever restarts the recursion restarts both parities' state. */
-  const char* restart = !s.temporal()                                 ? nullptr
+  const bool any_state = priv->temporal_valid[0] || priv->temporal_valid[1];
+  const char* restart = !s.temporal() || !any_state                   ? nullptr
                         : reset                                       ? "flushed"
                         : GST_BUFFER_IS_DISCONT(inbuf)                ? "discont"
                         : s.filter_id != priv->temporal_filter_id     ? "filter-id changed"

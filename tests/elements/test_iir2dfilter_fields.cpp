@@ -560,6 +560,33 @@ TEST(Iir2dFilterFieldTemporal, AlternateFieldsBlendWithTheSameParity) {
   EXPECT_TRUE(differs);
 }
 
+/* Mixed: field pairs blend with the previous field pair, frames with the
+ * previous frame; where one follows the other the state restarts (element
+ * docs: the two states are laid out differently). */
+TEST(Iir2dFilterFieldTemporal, MixedRestartsWhereFramesAndFieldsAlternate) {
+  REQUIRE_ELEMENT();
+  const std::string caps_str = interlaced_caps("I420", 22, 26, "mixed");
+  const GstVideoInfo info = video_info(caps_str);
+  Harness h = field_harness(caps_str, 2, iir2d::Border::Mirror, true, 1.0);
+  gst_util_set_object_arg(G_OBJECT(h->element), "temporal-mode", "fixed");
+  g_object_set(h->element, "temporal-alpha", 0.5, nullptr);
+  FieldReference ref(info, true);
+  std::mt19937 rng(13);
+  const bool flagged[] = {true, true, false, false, true};
+  bool previous = !flagged[0];
+  for (std::size_t n = 0; n < G_N_ELEMENTS(flagged); ++n) {
+    SCOPED_TRACE("buffer " + std::to_string(n));
+    Buffer in = random_buffer(info, rng, false);
+    if (flagged[n]) GST_BUFFER_FLAG_SET(in.get(), GST_VIDEO_BUFFER_FLAG_INTERLACED);
+    if (flagged[n] != previous) ref.reset();
+    previous = flagged[n];
+    Buffer want = ref.next(in.get(), flagged[n], params_for(2, iir2d::Border::Mirror), 1.0, fixed_alpha(0.5));
+    Buffer out = push_pull(h.get(), in.get());
+    ASSERT_TRUE(out);
+    ASSERT_EQ(compare_frames(info, out.get(), want.get()), "");
+  }
+}
+
 /* A DISCONT restarts both parities: the next top and bottom fields are
  * their own filtered images. */
 TEST(Iir2dFilterFieldTemporal, DiscontRestartsBothParities) {
