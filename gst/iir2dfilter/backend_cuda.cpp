@@ -49,6 +49,17 @@ struct CudaBackend {
     return text(iir2d::cuda::filter_component_group(in, out, count, j.params, j.strength, j.temporal, state,
                                                     j.state_valid, workspace, workspace_bytes, stream));
   }
+  /* Temporal state moved between a mixed stream's layouts, on `stream`
+   * (where the state is read and written). */
+  std::string copy_state(const std::vector<StateCopy>& copies, const float* from, float* to) {
+    for (const StateCopy& c : copies) {
+      const cudaError_t e = cudaMemcpy2DAsync(to + c.dst, c.dst_pitch * sizeof(float), from + c.src,
+                                              c.src_pitch * sizeof(float), static_cast<std::size_t>(c.width) * sizeof(float),
+                                              static_cast<std::size_t>(c.rows), cudaMemcpyDeviceToDevice, stream);
+      if (e != cudaSuccess) return "cudaMemcpy2DAsync: " + iir2d::cuda::error_text(e);
+    }
+    return {};
+  }
   std::string rgb_luma(const iir2d::ConstVideoComponent* in, const iir2d::VideoComponent* out, const FrameJob& j,
                        float* state) {
     return text(iir2d::cuda::filter_rgb_luma(in, out, j.weights, j.params, j.strength, j.temporal, state,

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../common/formats.h"
 #include "frame_plan.h"
@@ -65,6 +66,11 @@ struct FrameJob {
   iir2d::LumaWeights weights;
   float* state = nullptr;  // host or device, plan.state_floats floats
   bool state_valid = false;
+  /* A mixed stream switching between frames and field pairs: before the
+   * ops, the previous state (relayout_from, same memory kind as `state`)
+   * is moved into this plan's layout at `state` by these copies. */
+  const float* relayout_from = nullptr;
+  std::vector<StateCopy> relayout;
 };
 
 /* Runs a plan's ops through a backend (refcpu or the CUDA kernels) that
@@ -73,6 +79,10 @@ struct FrameJob {
 template <typename Backend>
 std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVideoFrame* out, const FrameJob& job,
                      Backend& backend) {
+  if (!job.relayout.empty() && job.relayout_from && job.state) {
+    const std::string error = backend.copy_state(job.relayout, job.relayout_from, job.state);
+    if (!error.empty()) return "temporal state: " + error;
+  }
   for (int i = 0; i < plan.n; ++i) {
     const FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
     iir2d::ConstVideoComponent ins[iir2d::kMaxGroupComponents];

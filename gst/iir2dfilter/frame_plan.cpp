@@ -201,6 +201,58 @@ FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& p
   return plan;
 }
 
+std::vector<StateCopy> state_relayout(const GstVideoInfo* info, const FramePlan& from, const FramePlan& to) {
+  std::vector<StateCopy> copies;
+  auto has_state = [](const FrameOp& op) { return op.kind == OpKind::Group || op.kind == OpKind::RgbLuma; };
+  auto has_fields = [&](const FramePlan& plan) {
+    for (int i = 0; i < plan.n; ++i)
+      if (has_state(plan.ops[static_cast<std::size_t>(i)]) && plan.ops[static_cast<std::size_t>(i)].field >= 0)
+        return true;
+    return false;
+  };
+  const bool to_fields = has_fields(to);
+  if (to_fields == has_fields(from)) return copies;
+  const FramePlan& frames = to_fields ? from : to;
+  const FramePlan& fields = to_fields ? to : from;
+  for (int i = 0; i < frames.n; ++i) {
+    const FrameOp& f = frames.ops[static_cast<std::size_t>(i)];
+    if (!has_state(f)) continue;
+    const std::size_t w = static_cast<std::size_t>(GST_VIDEO_INFO_COMP_WIDTH(info, f.comp[0]));
+    const int h = GST_VIDEO_INFO_COMP_HEIGHT(info, f.comp[0]);
+    const int planes = f.kind == OpKind::RgbLuma ? 1 : f.count;
+    for (int j = 0; j < fields.n; ++j) {
+      const FrameOp& g = fields.ops[static_cast<std::size_t>(j)];
+      if (!has_state(g) || g.kind != f.kind || g.comp[0] != f.comp[0] || g.field < 0) continue;
+      const int frame_rows = field_rows(h, g.field);  // this field's rows inside the frame
+      for (int k = 0; k < planes; ++k) {
+        StateCopy c;
+        const std::size_t frame_at = f.state_offset + static_cast<std::size_t>(k) * w * static_cast<std::size_t>(h) +
+                                     static_cast<std::size_t>(g.field) * w;
+        const std::size_t field_at = g.state_offset + static_cast<std::size_t>(k) * w * static_cast<std::size_t>(g.rows);
+        c.width = static_cast<int>(w);
+        c.rows = std::min(frame_rows, g.rows);
+        c.src = to_fields ? frame_at : field_at;
+        c.src_pitch = to_fields ? 2 * w : w;
+        c.dst = to_fields ? field_at : frame_at;
+        c.dst_pitch = to_fields ? w : 2 * w;
+        if (c.rows > 0) copies.push_back(c);
+        if (to_fields && g.rows > frame_rows && h > 0) {
+          /* The field's extra chroma row: the frame's last row. */
+          StateCopy extra = c;
+          extra.src = f.state_offset + static_cast<std::size_t>(k) * w * static_cast<std::size_t>(h) +
+                      static_cast<std::size_t>(h - 1) * w;
+          extra.dst = field_at + static_cast<std::size_t>(frame_rows) * w;
+          extra.rows = 1;  // field_component_rows() exceeds the frame by one row at most
+          extra.src_pitch = w;
+          extra.dst_pitch = w;
+          copies.push_back(extra);
+        }
+      }
+    }
+  }
+  return copies;
+}
+
 std::size_t max_state_floats(const GstVideoInfo* info) {
   const bool alternate = GST_VIDEO_INFO_INTERLACE_MODE(info) == GST_VIDEO_INTERLACE_MODE_ALTERNATE;
   return picture_state_floats(info) * (alternate ? 2 : 1);

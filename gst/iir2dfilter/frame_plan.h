@@ -105,6 +105,22 @@ int field_rows_held(const FrameOp& op, const GstVideoFrame* frame);
 FramePlan plan_frame(const GstVideoInfo* info, const std::vector<PaddingByte>& paddings, const Settings& s,
                      bool fields = false);
 
+/* One 2-D copy of temporal state between the layouts of two plans, in
+ * floats: `rows` rows of `width` floats from src (rows src_pitch apart) to
+ * dst (rows dst_pitch apart), offsets from the start of each state. */
+struct StateCopy {
+  std::size_t dst = 0, src = 0, dst_pitch = 0, src_pitch = 0;
+  int width = 0, rows = 0;
+};
+
+/* The copies that move the temporal state of plan `from` into the layout of
+ * plan `to`, one of them planned with fields and the other without (a mixed
+ * stream going from frames to field pairs or back): frame row y is row y/2
+ * of field y%2 of each state plane. A field row the frame lacks (the extra
+ * 4:2:0 chroma row of a height 2 mod 4) takes the frame's last row. Empty
+ * when the plans have no temporal state. */
+std::vector<StateCopy> state_relayout(const GstVideoInfo* info, const FramePlan& from, const FramePlan& to);
+
 /* Temporal state any settings may need for these caps: one float per
  * sample of every component that can be filtered, and with
  * interlace-mode=alternate twice that (one set per field parity, the

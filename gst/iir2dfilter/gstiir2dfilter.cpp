@@ -103,8 +103,11 @@
  * Temporal smoothing blends each field with the previous output of the same
  * parity: for interleaved video the previous frame's field, for alternate
  * video the field two buffers back (a state per parity). In a mixed stream
- * the state restarts where frames and field pairs alternate (their states
- * are laid out differently), and a change of field-mode restarts it.
+ * every buffer blends with the previous output at the same pixel, frame or
+ * field pair alike: where one follows the other the state is moved into the
+ * other layout (row y of the frame is row y/2 of field y%2; on the GPU by
+ * cudaMemcpy2DAsync on the filter's stream). A change of field-mode
+ * restarts it.
  * `field-mode=progressive` filters every buffer as one picture, as before
  * this mode existed; progressive caps are the same in both modes.
  *
@@ -199,7 +202,11 @@ struct GstIir2dFilterPrivate {
   bool cuda_caps = false;                 // memory:CUDAMemory negotiated (both sides)
   std::vector<PaddingByte> paddings;      // padding bytes of packed planes
   iir2d::LumaWeights luma_weights{};      // RGB planes=luma
-  std::size_t state_capacity = 0;         // floats of temporal state for these caps
+  std::size_t state_capacity = 0;         // floats of temporal state any plan of these caps needs
+  /* Mixed caps keep two banks of state_capacity floats: a switch between
+   * frames and field pairs moves the state into the other bank in the new
+   * layout (state_relayout()). Other caps have bank 0 only. */
+  int state_bank = 0;
 
   /* Temporal recursion (streaming thread, but reset_pending also from
    * FLUSH_STOP, which may come from another thread). */
@@ -387,7 +394,9 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
   }
   priv->have_info = false;
   priv->temporal_valid[0] = priv->temporal_valid[1] = false;
-  const std::size_t state_floats = max_state_floats(&in_info);
+  const std::size_t bank_floats = max_state_floats(&in_info);
+  const bool mixed = GST_VIDEO_INFO_INTERLACE_MODE(&in_info) == GST_VIDEO_INTERLACE_MODE_MIXED;
+  const std::size_t state_floats = bank_floats * (mixed ? 2 : 1);
 
   if (cuda_in) {
     if (!prepare_cuda(self, incaps, &in_info, state_floats)) return FALSE;
@@ -397,7 +406,8 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     priv->cuda.free_allocations();
     priv->host_state.assign(state_floats, 0.0f);
   }
-  priv->state_capacity = state_floats;
+  priv->state_capacity = bank_floats;
+  priv->state_bank = 0;
 
   priv->paddings = padding_bytes(&in_info);
   priv->in_info = in_info;
@@ -537,7 +547,6 @@ static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Set
   job->strength = s.strength;
   job->temporal = to_temporal_params(s);
   job->weights = priv->luma_weights;
-  job->state = state ? state + state_offset_of(&priv->in_info, picture) : nullptr;
   /* Whatever restarts the recursion restarts both parities' state. */
   const bool any_state = priv->temporal_valid[0] || priv->temporal_valid[1];
   const char* restart = !s.temporal() || !any_state                   ? nullptr
@@ -546,9 +555,25 @@ static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Set
                         : s.filter_id != priv->temporal_filter_id     ? "filter-id changed"
                         : s.planes != priv->temporal_planes           ? "planes changed"
                         : s.field_mode != priv->temporal_field_mode   ? "field-mode changed"
-                        : fields != priv->temporal_fields             ? "fields and frames alternate (mixed)"
-                                                                      : nullptr;
+                        : fields != priv->temporal_fields &&
+                                  GST_VIDEO_INFO_INTERLACE_MODE(&priv->in_info) != GST_VIDEO_INTERLACE_MODE_MIXED
+                            ? "fields and frames alternate"
+                            : nullptr;
   if (restart) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  float* bank = state ? state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity : nullptr;
+  if (s.temporal() && any_state && !restart && fields != priv->temporal_fields && bank) {
+    /* Mixed: from frames to a field pair or back. The state carries on,
+     * moved into the other bank in this plan's layout (the previous plan is
+     * the same settings' with the previous kind of picture). */
+    const FramePlan previous = plan_frame(&priv->in_info, priv->paddings, s, priv->temporal_fields);
+    job->relayout = state_relayout(&priv->in_info, previous, plan);
+    job->relayout_from = bank;
+    priv->state_bank ^= 1;
+    bank = state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity;
+    GST_LOG_OBJECT(self, "temporal state moved to the %s layout (%zu copies)", fields ? "field" : "frame",
+                   job->relayout.size());
+  }
+  job->state = bank ? bank + state_offset_of(&priv->in_info, picture) : nullptr;
   job->state_valid = s.temporal() && priv->temporal_valid[slot];
   if (s.temporal() && !job->state_valid)
     GST_DEBUG_OBJECT(self, "temporal state starts from this %s (%s)", slot ? "bottom field" : "picture",

@@ -22,6 +22,7 @@
  * `cudaupload ! iir2dfilter ! cudadownload` against the same expectation
  * (contract section 6); they skip with the reason where there is no GPU.
  */
+#include <cmath>
 #include <functional>
 #include <tuple>
 
@@ -560,30 +561,59 @@ TEST(Iir2dFilterFieldTemporal, AlternateFieldsBlendWithTheSameParity) {
   EXPECT_TRUE(differs);
 }
 
-/* Mixed: field pairs blend with the previous field pair, frames with the
- * previous frame; where one follows the other the state restarts (element
- * docs: the two states are laid out differently). */
-TEST(Iir2dFilterFieldTemporal, MixedRestartsWhereFramesAndFieldsAlternate) {
+/* Mixed: every buffer blends with the previous output at the same pixel,
+ * whether it and the previous one are frames or field pairs (the state is
+ * moved between the two layouts, element docs); the reference carries one
+ * frame-shaped state and cuts the fields out of it. */
+TEST(Iir2dFilterFieldTemporal, MixedCarriesTheStateAcrossFramesAndFields) {
   REQUIRE_ELEMENT();
-  const std::string caps_str = interlaced_caps("I420", 22, 26, "mixed");
-  const GstVideoInfo info = video_info(caps_str);
-  Harness h = field_harness(caps_str, 2, iir2d::Border::Mirror, true, 1.0);
-  gst_util_set_object_arg(G_OBJECT(h->element), "temporal-mode", "fixed");
-  g_object_set(h->element, "temporal-alpha", 0.5, nullptr);
-  FieldReference ref(info, true);
-  std::mt19937 rng(13);
-  const bool flagged[] = {true, true, false, false, true};
-  bool previous = !flagged[0];
-  for (std::size_t n = 0; n < G_N_ELEMENTS(flagged); ++n) {
-    SCOPED_TRACE("buffer " + std::to_string(n));
-    Buffer in = random_buffer(info, rng, false);
-    if (flagged[n]) GST_BUFFER_FLAG_SET(in.get(), GST_VIDEO_BUFFER_FLAG_INTERLACED);
-    if (flagged[n] != previous) ref.reset();
-    previous = flagged[n];
-    Buffer want = ref.next(in.get(), flagged[n], params_for(2, iir2d::Border::Mirror), 1.0, fixed_alpha(0.5));
-    Buffer out = push_pull(h.get(), in.get());
-    ASSERT_TRUE(out);
-    ASSERT_EQ(compare_frames(info, out.get(), want.get()), "");
+  for (int height : {24, 26, 25}) {
+    const std::string caps_str = interlaced_caps("I420", 22, height, "mixed");
+    SCOPED_TRACE(caps_str);
+    const GstVideoInfo info = video_info(caps_str);
+    Harness h = field_harness(caps_str, 2, iir2d::Border::Mirror, true, 1.0);
+    gst_util_set_object_arg(G_OBJECT(h->element), "temporal-mode", "fixed");
+    g_object_set(h->element, "temporal-alpha", 0.5, nullptr);
+    std::mt19937 rng(13);
+    const bool flagged[] = {true, true, false, false, true, false};
+    Buffer previous_out;
+    for (std::size_t n = 0; n < G_N_ELEMENTS(flagged); ++n) {
+      SCOPED_TRACE("buffer " + std::to_string(n));
+      Buffer in = random_buffer(info, rng, false);
+      if (flagged[n]) GST_BUFFER_FLAG_SET(in.get(), GST_VIDEO_BUFFER_FLAG_INTERLACED);
+      /* Filtered alone (no memory), then blended with the previous output:
+       * out = round(0.5 * o + 0.5 * p), p the previous output's code
+       * before rounding, so allow the previous rounding: 1 code. */
+      Buffer alone = FieldReference(info, true).next(in.get(), flagged[n], params_for(2, iir2d::Border::Mirror), 1.0);
+      Buffer out = push_pull(h.get(), in.get());
+      ASSERT_TRUE(out);
+      if (n == 0) {
+        ASSERT_EQ(compare_frames(info, out.get(), alone.get()), "");
+      } else {
+        /* Every sample lies halfway between the alone-filtered one and the
+         * previous output (within 1 code of rounding). */
+        GstVideoFrame fo, fa, fp;
+        ASSERT_TRUE(gst_video_frame_map(&fo, &info, out.get(), GST_MAP_READ));
+        ASSERT_TRUE(gst_video_frame_map(&fa, &info, alone.get(), GST_MAP_READ));
+        ASSERT_TRUE(gst_video_frame_map(&fp, &info, previous_out.get(), GST_MAP_READ));
+        int worst = 0;
+        for (guint c = 0; c < 3; ++c) {
+          const auto co = component<iir2d::ConstVideoComponent>(&fo, c);
+          const auto ca = component<iir2d::ConstVideoComponent>(&fa, c);
+          const auto cp = component<iir2d::ConstVideoComponent>(&fp, c);
+          for (int y = 0; y < co.height; ++y)
+            for (int x = 0; x < co.width; ++x) {
+              const double want = 0.5 * iir2d::ref::read_code(ca, x, y) + 0.5 * iir2d::ref::read_code(cp, x, y);
+              worst = std::max(worst, static_cast<int>(std::ceil(std::abs(iir2d::ref::read_code(co, x, y) - want) - 1e-9)));
+            }
+        }
+        gst_video_frame_unmap(&fp);
+        gst_video_frame_unmap(&fa);
+        gst_video_frame_unmap(&fo);
+        EXPECT_LE(worst, 1) << "not blended with the previous output at the same pixel";
+      }
+      previous_out = std::move(out);
+    }
   }
 }
 
@@ -665,9 +695,44 @@ TEST(Iir2dFilterFieldsCuda, InterleavedFieldsOnTheGpu) {
 
 TEST(Iir2dFilterFieldsCuda, MixedOnTheGpu) {
   SKIP_WITHOUT_CUDA();
-  /* Without temporal smoothing (a mixed stream's state restarts where
-   * frames and fields alternate; element docs). */
   expect_cuda_fields("NV12", 40, 34, "mixed", [](int n) { return n % 2 == 0; }, false);
+}
+
+/* Mixed with temporal smoothing: the state moved between frame and field
+ * layouts on the GPU (cudaMemcpy2DAsync) against the CPU element's
+ * (host memcpy), within contract section 6. */
+TEST(Iir2dFilterFieldsCuda, MixedTemporalOnTheGpuMatchesTheCpu) {
+  SKIP_WITHOUT_CUDA();
+  for (const char* format : {"I420", "NV12"})
+    for (int height : {36, 34}) {
+      const std::string caps_str = interlaced_caps(format, 40, height, "mixed");
+      SCOPED_TRACE(caps_str);
+      const GstVideoInfo info = video_info(caps_str);
+      std::vector<Buffer> outs[2];
+      const char* descriptions[2] = {"cudaupload ! iir2dfilter name=f ! cudadownload",
+                                     "identity ! iir2dfilter name=f ! identity"};
+      for (int path = 0; path < 2; ++path) {
+        Harness h(new_harness(descriptions[path]));
+        ASSERT_TRUE(h);
+        GstElement* f = gst_bin_get_by_name(GST_BIN(h->element), "f");
+        ASSERT_TRUE(f);
+        g_object_set(f, "filter-id", 4u, "temporal-alpha", 0.5, nullptr);
+        gst_util_set_object_arg(G_OBJECT(f), "temporal-mode", "adaptive");
+        gst_util_set_object_arg(G_OBJECT(f), "planes", "all");
+        gst_object_unref(f);
+        gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+        gst_harness_set_sink_caps_str(h.get(), caps_str.c_str());
+        std::mt19937 rng(14);
+        for (int n = 0; n < 6; ++n) {
+          Buffer in = random_buffer(info, rng, false);
+          if (n % 3 != 2) GST_BUFFER_FLAG_SET(in.get(), GST_VIDEO_BUFFER_FLAG_INTERLACED);
+          outs[path].push_back(push_pull(h.get(), in.get()));
+          ASSERT_TRUE(outs[path].back()) << "buffer " << n;
+        }
+      }
+      for (std::size_t n = 0; n < outs[0].size(); ++n)
+        EXPECT_EQ(compare_within_contract(info, outs[0][n].get(), outs[1][n].get()), "") << "buffer " << n;
+    }
 }
 
 }  // namespace
