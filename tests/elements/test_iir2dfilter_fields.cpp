@@ -617,6 +617,32 @@ TEST(Iir2dFilterFieldTemporal, MixedCarriesTheStateAcrossFramesAndFields) {
   }
 }
 
+/* field-mode may change while PLAYING: from the next buffer on, and the
+ * temporal state restarts (the frame and field layouts of interleaved caps
+ * are different pictures). */
+TEST(Iir2dFilterFieldTemporal, FieldModeChangeAppliesNextBufferAndRestarts) {
+  REQUIRE_ELEMENT();
+  const std::string caps_str = interlaced_caps("NV12", 30, 22, "interleaved");
+  const GstVideoInfo info = video_info(caps_str);
+  Harness h = field_harness(caps_str, 1, iir2d::Border::Mirror, true, 1.0);
+  gst_util_set_object_arg(G_OBJECT(h->element), "temporal-mode", "fixed");
+  g_object_set(h->element, "temporal-alpha", 0.5, nullptr);
+  std::mt19937 rng(15);
+  const char* modes[] = {"auto", "auto", "progressive", "progressive", "auto"};
+  FieldReference ref(info, true);
+  for (std::size_t n = 0; n < G_N_ELEMENTS(modes); ++n) {
+    SCOPED_TRACE(std::string("buffer ") + std::to_string(n) + " " + modes[n]);
+    if (n > 0 && std::string(modes[n]) != modes[n - 1]) ref.reset();
+    gst_util_set_object_arg(G_OBJECT(h->element), "field-mode", modes[n]);
+    Buffer in = random_buffer(info, rng, false);
+    Buffer want = ref.next(in.get(), std::string(modes[n]) == "auto", params_for(1, iir2d::Border::Mirror), 1.0,
+                           fixed_alpha(0.5));
+    Buffer out = push_pull(h.get(), in.get());
+    ASSERT_TRUE(out);
+    ASSERT_EQ(compare_frames(info, out.get(), want.get()), "");
+  }
+}
+
 /* A DISCONT restarts both parities: the next top and bottom fields are
  * their own filtered images. */
 TEST(Iir2dFilterFieldTemporal, DiscontRestartsBothParities) {
