@@ -223,7 +223,8 @@ void install_properties(GObjectClass* klass) {
                         "previous field of its parity, as the caps' interlace-mode (interleaved, mixed with the "
                         "buffer's interlaced flag, alternate) says; a moving edge then keeps its two clean field "
                         "images for a deinterlacer. progressive: every buffer as one picture, which smears the "
-                        "two instants into each other (combing no deinterlacer removes). Progressive video is "
+                        "two instants into each other (a ghost of each moving edge that no deinterlacer removes). "
+                        "Progressive video is "
                         "the same in both. A change restarts temporal smoothing",
                         GST_TYPE_IIR2D_FIELD_MODE, kDefaults.field_mode, live));
 }
