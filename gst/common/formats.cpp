@@ -51,7 +51,7 @@ std::vector<std::string> element_formats(bool cuda) {
   return names;
 }
 
-GstCaps* element_caps() {
+GstCaps* element_caps(bool alternate) {
   GstCaps* caps = gst_caps_new_empty();
   for (const bool cuda : {true, false}) {
     if (cuda && !cuda_usable()) continue;
@@ -69,12 +69,18 @@ GstCaps* element_caps() {
     if (cuda) gst_caps_set_features(one, 0, gst_caps_features_new(IIR2D_CAPS_FEATURE_CUDA_MEMORY, nullptr));
     gst_caps_append(caps, one);
   }
+  if (alternate) {
+    GstCaps* alt = gst_caps_copy_nth(caps, gst_caps_get_size(caps) - 1);
+    gst_caps_set_features(alt, 0, gst_caps_features_new(IIR2D_CAPS_FEATURE_FORMAT_INTERLACED, nullptr));
+    gst_caps_set_simple(alt, "interlace-mode", G_TYPE_STRING, "alternate", nullptr);
+    gst_caps_append(caps, alt);
+  }
   return caps;
 }
 
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
-                                     GType pad_type) {
-  GstCaps* caps = element_caps();
+                                     GType pad_type, bool alternate) {
+  GstCaps* caps = element_caps(alternate);
   GstPadTemplate* templ = pad_type == G_TYPE_NONE
                               ? gst_pad_template_new(name, direction, presence, caps)
                               : gst_pad_template_new_with_gtype(name, direction, presence, caps, pad_type);

@@ -36,24 +36,29 @@
 /* GST_CAPS_FEATURE_MEMORY_CUDA_MEMORY, spelled here so that CPU-only
  * builds need no CUDA header. */
 #define IIR2D_CAPS_FEATURE_CUDA_MEMORY "memory:CUDAMemory"
+/* GST_CAPS_FEATURE_FORMAT_INTERLACED: mandatory on interlace-mode=alternate. */
+#define IIR2D_CAPS_FEATURE_FORMAT_INTERLACED "format:Interlaced"
 
 namespace iir2d::gst {
 
 /* The caps of every pad of both elements: CUDA memory first (where the
  * plugin was built with CUDA and libcuda loads: cuda_usable()), then system
- * memory. The format lists are IIR2D_*_FORMATS plus, when the running
- * GStreamer (gst_version(), not the one built against) is 1.24 or newer,
- * IIR2D_*_FORMATS_SINCE_1_24. Caller owns the result. */
-GstCaps* element_caps();
+ * memory; with `alternate`, also system-memory `interlace-mode=alternate`
+ * video, which GStreamer only negotiates with the format:Interlaced caps
+ * feature (no CUDA element of GStreamer 1.22-1.26 produces it). The format
+ * lists are IIR2D_*_FORMATS plus, when the running GStreamer (gst_version(),
+ * not the one built against) is 1.24 or newer, IIR2D_*_FORMATS_SINCE_1_24.
+ * Caller owns the result. */
+GstCaps* element_caps(bool alternate = false);
 
 /* The formats of element_caps()'s CUDA (`cuda` true) or system-memory
  * structure, as GStreamer format names. */
 std::vector<std::string> element_formats(bool cuda);
 
-/* A pad template of element_caps() whose pads are of `pad_type`
+/* A pad template of element_caps(alternate) whose pads are of `pad_type`
  * (G_TYPE_NONE: GstPad). Floating reference, for gst_element_class_add_pad_template(). */
 GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction, GstPadPresence presence,
-                                     GType pad_type = G_TYPE_NONE);
+                                     GType pad_type = G_TYPE_NONE, bool alternate = false);
 
 /* Why frames of `info` cannot be carried in the running GStreamer's CUDA
  * memory although the format is listed, or empty. Known: on 1.26 (seen on

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // iir2dfilter's system-memory backend: refcpu; see backends.h.
+#include <cstring>
 #include <exception>
 
 #include "backends.h"
@@ -33,6 +34,15 @@ struct CpuBackend {
     return guarded([&] {
       iir2d::ref::filter_component_group(in, out, count, j.params, j.strength, j.temporal, state, j.state_valid);
     });
+  }
+  /* Temporal state moved between a mixed stream's layouts (host memory). */
+  std::string copy_state(const std::vector<StateCopy>& copies, const float* from, float* to) {
+    for (const StateCopy& c : copies)
+      for (int r = 0; r < c.rows; ++r)
+        std::memcpy(to + c.dst + static_cast<std::size_t>(r) * c.dst_pitch,
+                    from + c.src + static_cast<std::size_t>(r) * c.src_pitch,
+                    static_cast<std::size_t>(c.width) * sizeof(float));
+    return {};
   }
   std::string rgb_luma(const iir2d::ConstVideoComponent* in, const iir2d::VideoComponent* out, const FrameJob& j,
                        float* state) {

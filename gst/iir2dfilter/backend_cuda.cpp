@@ -19,7 +19,8 @@ std::size_t workspace_for_plan(const FramePlan& plan, const GstVideoInfo* info, 
   for (int i = 0; i < plan.n; ++i) {
     const FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
     const int w = GST_VIDEO_INFO_COMP_WIDTH(info, op.comp[0]);
-    const int h = GST_VIDEO_INFO_COMP_HEIGHT(info, op.comp[0]);
+    const int comp_h = GST_VIDEO_INFO_COMP_HEIGHT(info, op.comp[0]);
+    const int h = op.field < 0 ? comp_h : op.rows;  // a field: its own rows
     if (op.kind == OpKind::Filter) need = std::max(need, iir2d::cuda::workspace_size(w, h, params));
     if (op.kind == OpKind::Group) need = std::max(need, iir2d::cuda::group_workspace_size(w, h, op.count, params));
     if (op.kind == OpKind::RgbLuma) need = std::max(need, iir2d::cuda::group_workspace_size(w, h, 1, params));
@@ -47,6 +48,17 @@ struct CudaBackend {
                     const FrameJob& j, float* state) {
     return text(iir2d::cuda::filter_component_group(in, out, count, j.params, j.strength, j.temporal, state,
                                                     j.state_valid, workspace, workspace_bytes, stream));
+  }
+  /* Temporal state moved between a mixed stream's layouts, on `stream`
+   * (where the state is read and written). */
+  std::string copy_state(const std::vector<StateCopy>& copies, const float* from, float* to) {
+    for (const StateCopy& c : copies) {
+      const cudaError_t e = cudaMemcpy2DAsync(to + c.dst, c.dst_pitch * sizeof(float), from + c.src,
+                                              c.src_pitch * sizeof(float), static_cast<std::size_t>(c.width) * sizeof(float),
+                                              static_cast<std::size_t>(c.rows), cudaMemcpyDeviceToDevice, stream);
+      if (e != cudaSuccess) return "cudaMemcpy2DAsync: " + iir2d::cuda::error_text(e);
+    }
+    return {};
   }
   std::string rgb_luma(const iir2d::ConstVideoComponent* in, const iir2d::VideoComponent* out, const FrameJob& j,
                        float* state) {

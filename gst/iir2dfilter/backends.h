@@ -9,8 +9,11 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "../common/formats.h"
 #include "frame_plan.h"
@@ -43,6 +46,18 @@ Component padding_component(const GstVideoFrame* frame, guint plane, guint offse
   return comp;
 }
 
+/* The `rows` rows of field `field` (0 top, 1 bottom) of a frame's
+ * component, as a picture of its own: from row `field`, two rows apart.
+ * No copy: both backends take any row pitch. */
+template <typename Component>
+Component field_view(Component comp, int field, int rows) {
+  using Byte = std::conditional_t<std::is_const_v<std::remove_pointer_t<decltype(comp.data)>>, const guint8, guint8>;
+  comp.data = static_cast<Byte*>(comp.data) + field * comp.row_stride;
+  comp.row_stride *= 2;
+  comp.height = rows;
+  return comp;
+}
+
 /* What one frame's ops need besides the components. */
 struct FrameJob {
   iir2d::FilterParams params;
@@ -51,6 +66,11 @@ struct FrameJob {
   iir2d::LumaWeights weights;
   float* state = nullptr;  // host or device, plan.state_floats floats
   bool state_valid = false;
+  /* A mixed stream switching between frames and field pairs: before the
+   * ops, the previous state (relayout_from, same memory kind as `state`)
+   * is moved into this plan's layout at `state` by these copies. */
+  const float* relayout_from = nullptr;
+  std::vector<StateCopy> relayout;
 };
 
 /* Runs a plan's ops through a backend (refcpu or the CUDA kernels) that
@@ -59,6 +79,10 @@ struct FrameJob {
 template <typename Backend>
 std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVideoFrame* out, const FrameJob& job,
                      Backend& backend) {
+  if (!job.relayout.empty() && job.relayout_from && job.state) {
+    const std::string error = backend.copy_state(job.relayout, job.relayout_from, job.state);
+    if (!error.empty()) return "temporal state: " + error;
+  }
   for (int i = 0; i < plan.n; ++i) {
     const FrameOp& op = plan.ops[static_cast<std::size_t>(i)];
     iir2d::ConstVideoComponent ins[iir2d::kMaxGroupComponents];
@@ -73,6 +97,12 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
     for (int k = 0; k < op.count; ++k) {
       ins[k] = frame_component<iir2d::ConstVideoComponent>(in, op.comp[k]);
       outs[k] = frame_component<iir2d::VideoComponent>(out, op.comp[k]);
+      if (op.field >= 0) {
+        /* The rows both frames hold (field_rows_held()). */
+        const int rows = std::min(field_rows_held(op, in), field_rows_held(op, out));
+        ins[k] = field_view(ins[k], op.field, rows);
+        outs[k] = field_view(outs[k], op.field, rows);
+      }
     }
     float* state = job.state ? job.state + op.state_offset : nullptr;
     switch (op.kind) {
@@ -82,7 +112,9 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
       case OpKind::RgbLuma: error = backend.rgb_luma(ins, outs, job, state); break;
       case OpKind::CopyPadding: break;
     }
-    if (!error.empty()) return "component " + std::to_string(op.comp[0]) + ": " + error;
+    if (!error.empty())
+      return "component " + std::to_string(op.comp[0]) +
+             (op.field < 0 ? std::string() : op.field == 0 ? " (top field)" : " (bottom field)") + ": " + error;
   }
   return {};
 }

@@ -63,8 +63,66 @@
  * by #GstIir2dFilter:motion-threshold, clipped to [0, 1] and mapped linearly
  * onto [#GstIir2dFilter:temporal-alpha-min, #GstIir2dFilter:temporal-alpha-max].
  * The state restarts from the next frame after a FLUSH_STOP, a caps change,
- * a DISCONT buffer, a change of #GstIir2dFilter:filter-id or
- * #GstIir2dFilter:planes, and whenever temporal smoothing was off.
+ * a DISCONT buffer, a change of #GstIir2dFilter:filter-id,
+ * #GstIir2dFilter:planes or #GstIir2dFilter:field-mode, and whenever
+ * temporal smoothing was off.
+ *
+ * ## Interlaced video
+ *
+ * With #GstIir2dFilter:field-mode `auto` (the default) each field of
+ * interlaced video, the rows of one parity, is filtered as a picture of its
+ * own: the top field is rows 0, 2, 4, ... (⌈h/2⌉ rows), the bottom field
+ * rows 1, 3, 5, ... (⌊h/2⌋ rows), each with its borders at its own first and
+ * last rows (a field view: the plane from row 0 or 1, two rows apart, no
+ * copy, the same kernels). The two fields of a frame were captured 20 ms
+ * apart (1080i50); filtering them together smears each moving edge with the
+ * other instant, which no deinterlacer undoes. What a buffer is follows the
+ * caps and flags:
+ *
+ * - `interlace-mode=interleaved`: every buffer is two fields;
+ * - `mixed`: two fields where the buffer has
+ *   GST_VIDEO_BUFFER_FLAG_INTERLACED, else one progressive frame;
+ * - `alternate` (caps `video/x-raw(format:Interlaced)`, system memory only:
+ *   no CUDA element of GStreamer produces it): each buffer is one field,
+ *   flagged GST_VIDEO_BUFFER_FLAG_TOP_FIELD or _BOTTOM_FIELD, filtered as
+ *   the picture it is; the caps' height is the frame's and GstVideoInfo maps
+ *   each field with GST_VIDEO_INFO_FIELD_HEIGHT = ⌈h/2⌉ rows (GStreamer
+ *   1.16 to 1.26 alike);
+ * - `interlace-mode=fields` is refused (not negotiated by any raw-video
+ *   element).
+ *
+ * Chroma of 4:2:0 interlaced video alternates fields row by row too, as
+ * GStreamer packs it (video-format.c: luma row y has chroma row
+ * ((y & ~3) >> 1) + (y & 1)); with `planes=all` each field's chroma is
+ * filtered with that field: ⌈rows/2⌉ chroma rows of a field of `rows` luma
+ * rows. At a frame height of 2 mod 4 the bottom field's last chroma row lies
+ * one past the frame's chroma height, in the row GStreamer's interlaced
+ * I420/NV12 layouts add; P010/P016 layouts have none, and the field then
+ * keeps to the rows its memory holds.
+ *
+ * Temporal smoothing blends each field with the previous output of the same
+ * parity: for interleaved video the previous frame's field, for alternate
+ * video the field two buffers back (a state per parity). In a mixed stream
+ * every buffer blends with the previous output at the same pixel, frame or
+ * field pair alike: where one follows the other the state is moved into the
+ * other layout (row y of the frame is row y/2 of field y%2; on the GPU by
+ * cudaMemcpy2DAsync on the filter's stream). A change of field-mode
+ * restarts it.
+ * `field-mode=progressive` filters every buffer as one picture, as before
+ * this mode existed; progressive caps are the same in both modes.
+ *
+ * ## Metadata and HDR
+ *
+ * The filter changes sample values and nothing else, so every meta whose
+ * API tags say it survives that at the same geometry goes on with the
+ * output: no tags (timecode, closed captions, reference timestamps) or only
+ * `video`, `orientation` and `size` (AFD, bar data, region of interest,
+ * crop); metas of memory or colour (GstVideoMeta) stay behind. Passthrough
+ * pushes the input buffer itself. Caps pass unchanged, colorimetry,
+ * `mastering-display-info`, `content-light-level`, `chroma-site` and
+ * `field-order` included. PQ and HLG video is filtered on its code values
+ * (no linearisation), and RGB with `planes=luma` under `bt2100-pq`,
+ * `bt2100-hlg` or `bt2020` caps uses the BT.2020 matrix (see "RGB").
  *
  * ## Live control
  *
@@ -95,6 +153,9 @@
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! qtdemux ! h264parse ! nvh264dec ! iir2dfilter filter-id=4 border-init=iir2d precision=mixed ! cudadownload ! videoconvert ! autovideosink
  * ]| Decoded frames stay in GPU memory; IIR2D 1.0's border warm-up is reproduced.
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball ! video/x-raw,format=I420,width=1920,height=1080,framerate=50/1 ! interlace field-pattern=1:1 ! iir2dfilter filter-id=6 planes=all ! deinterlace ! videoconvert ! autovideosink
+ * ]| 1080i50 filtered field by field (field-mode=auto), then deinterlaced.
  *
  * Since: 0.1
  */
@@ -103,6 +164,7 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -140,14 +202,21 @@ struct GstIir2dFilterPrivate {
   bool cuda_caps = false;                 // memory:CUDAMemory negotiated (both sides)
   std::vector<PaddingByte> paddings;      // padding bytes of packed planes
   iir2d::LumaWeights luma_weights{};      // RGB planes=luma
-  std::size_t state_capacity = 0;         // floats of temporal state for these caps
+  std::size_t state_capacity = 0;         // floats of temporal state any plan of these caps needs
+  /* Mixed caps keep two banks of state_capacity floats: a switch between
+   * frames and field pairs moves the state into the other bank in the new
+   * layout (state_relayout()). Other caps have bank 0 only. */
+  int state_bank = 0;
 
   /* Temporal recursion (streaming thread, but reset_pending also from
    * FLUSH_STOP, which may come from another thread). */
   std::vector<float> host_state;          // system memory path
-  bool temporal_valid = false;
+  /* Per state set (the second: the bottom fields of alternate caps). */
+  bool temporal_valid[2] = {false, false};
+  bool temporal_fields = false;           // the state is of two interleaved fields (Picture::Fields)
   guint temporal_filter_id = 0;
   GstIir2dPlanes temporal_planes = GST_IIR2D_PLANES_LUMA;
+  GstIir2dFieldMode temporal_field_mode = GST_IIR2D_FIELD_MODE_AUTO;
   std::atomic<bool> reset_pending{false};
 
   /* CUDA memory: the pipeline's context, our stream and a second one for
@@ -215,7 +284,7 @@ static gboolean gst_iir2d_filter_stop(GstBaseTransform* trans) {
   priv->cuda.close();
   priv->have_info = false;
   priv->cuda_caps = false;
-  priv->temporal_valid = false;
+  priv->temporal_valid[0] = priv->temporal_valid[1] = false;
   priv->host_state.clear();
   priv->host_state.shrink_to_fit();
   priv->state_capacity = 0;
@@ -302,6 +371,14 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
       return FALSE;
     }
   }
+  if (GST_VIDEO_INFO_INTERLACE_MODE(&in_info) == GST_VIDEO_INTERLACE_MODE_FIELDS) {
+    /* Each field behind its own GstVideoMeta id: no element of GStreamer
+     * produces it in raw video, and mapping one frame would see one field. */
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("interlace-mode=fields is not supported."),
+                      ("caps %" GST_PTR_FORMAT ": use interleaved or alternate interlacing", incaps));
+    priv->have_info = false;
+    return FALSE;
+  }
 
   /* RGB luma weights from the caps as written (GstVideoInfo forces the RGB
    * matrix on RGB formats, so two caps may differ only there). */
@@ -324,8 +401,10 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     return TRUE;
   }
   priv->have_info = false;
-  priv->temporal_valid = false;
-  const std::size_t state_floats = max_state_floats(&in_info);
+  priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  const std::size_t bank_floats = max_state_floats(&in_info);
+  const bool mixed = GST_VIDEO_INFO_INTERLACE_MODE(&in_info) == GST_VIDEO_INTERLACE_MODE_MIXED;
+  const std::size_t state_floats = bank_floats * (mixed ? 2 : 1);
 
   if (cuda_in) {
     if (!prepare_cuda(self, incaps, &in_info, state_floats)) return FALSE;
@@ -335,7 +414,8 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
     priv->cuda.free_allocations();
     priv->host_state.assign(state_floats, 0.0f);
   }
-  priv->state_capacity = state_floats;
+  priv->state_capacity = bank_floats;
+  priv->state_bank = 0;
 
   priv->paddings = padding_bytes(&in_info);
   priv->in_info = in_info;
@@ -455,26 +535,57 @@ static void gst_iir2d_filter_before_transform(GstBaseTransform* trans, GstBuffer
 
 /* ---- the frame job: settings, plan, temporal state --------------------- */
 
+/* The temporal state set of a picture: the second for the bottom fields of
+ * alternate caps (state_offset_of()), the first for all others. */
+static int state_set_of(Picture picture) { return picture == Picture::BottomField ? 1 : 0; }
+
 /* Builds this frame's plan and job; decides whether the temporal state
- * carries over from the previous frame. `state` is the host or device state. */
+ * carries over from the previous frame (of the same parity, for fields).
+ * `state` is the host or device state; *picture what the buffer is. */
 static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Settings& s, float* state,
-                               FrameJob* job) {
+                               FrameJob* job, Picture* picture_out) {
   GstIir2dFilterPrivate* priv = self->priv;
   const bool reset = priv->reset_pending.exchange(false);
-  FramePlan plan = plan_frame(&priv->in_info, priv->paddings, s);
+  const Picture picture = picture_of_buffer(&priv->in_info, inbuf, s.field_mode);
+  *picture_out = picture;
+  const bool fields = picture == Picture::Fields;
+  const int slot = state_set_of(picture);
+  FramePlan plan = plan_frame(&priv->in_info, priv->paddings, s, fields);
   job->params = to_filter_params(s);
   job->strength = s.strength;
   job->temporal = to_temporal_params(s);
   job->weights = priv->luma_weights;
-  job->state = state;
-  job->state_valid = s.temporal() && priv->temporal_valid && !reset && !GST_BUFFER_IS_DISCONT(inbuf) &&
-                     s.filter_id == priv->temporal_filter_id && s.planes == priv->temporal_planes;
+  /* Whatever restarts the recursion restarts both parities' state. */
+  const bool any_state = priv->temporal_valid[0] || priv->temporal_valid[1];
+  const char* restart = !s.temporal() || !any_state                   ? nullptr
+                        : reset                                       ? "flushed"
+                        : GST_BUFFER_IS_DISCONT(inbuf)                ? "discont"
+                        : s.filter_id != priv->temporal_filter_id     ? "filter-id changed"
+                        : s.planes != priv->temporal_planes           ? "planes changed"
+                        : s.field_mode != priv->temporal_field_mode   ? "field-mode changed"
+                        : fields != priv->temporal_fields &&
+                                  GST_VIDEO_INFO_INTERLACE_MODE(&priv->in_info) != GST_VIDEO_INTERLACE_MODE_MIXED
+                            ? "fields and frames alternate"
+                            : nullptr;
+  if (restart) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  float* bank = state ? state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity : nullptr;
+  if (s.temporal() && any_state && !restart && fields != priv->temporal_fields && bank) {
+    /* Mixed: from frames to a field pair or back. The state carries on,
+     * moved into the other bank in this plan's layout (the previous plan is
+     * the same settings' with the previous kind of picture). */
+    const FramePlan previous = plan_frame(&priv->in_info, priv->paddings, s, priv->temporal_fields);
+    job->relayout = state_relayout(&priv->in_info, previous, plan);
+    job->relayout_from = bank;
+    priv->state_bank ^= 1;
+    bank = state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity;
+    GST_LOG_OBJECT(self, "temporal state moved to the %s layout (%zu copies)", fields ? "field" : "frame",
+                   job->relayout.size());
+  }
+  job->state = bank ? bank + state_offset_of(&priv->in_info, picture) : nullptr;
+  job->state_valid = s.temporal() && priv->temporal_valid[slot];
   if (s.temporal() && !job->state_valid)
-    GST_DEBUG_OBJECT(self, "temporal state starts from this frame (%s)",
-                     !priv->temporal_valid ? "none yet"
-                     : reset                ? "flushed"
-                     : GST_BUFFER_IS_DISCONT(inbuf) ? "discont"
-                                                    : "filter-id or planes changed");
+    GST_DEBUG_OBJECT(self, "temporal state starts from this %s (%s)", slot ? "bottom field" : "picture",
+                     restart ? restart : "none yet");
   if (plan.state_floats > priv->state_capacity) {
     /* Cannot happen (the capacity covers every plan of these caps). */
     GST_ERROR_OBJECT(self, "temporal state of %zu floats for %zu needed", priv->state_capacity, plan.state_floats);
@@ -483,13 +594,18 @@ static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Set
   return plan;
 }
 
-/* After a frame: the state is valid for the next one only if this frame ran
- * the recursion. */
-static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob& job, bool ok) {
+/* After a frame: its state set is valid for the next picture of its kind
+ * only if this frame ran the recursion; without temporal smoothing no set
+ * is. */
+static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob& job, Picture picture, bool ok) {
   GstIir2dFilterPrivate* priv = self->priv;
-  priv->temporal_valid = ok && job.temporal.mode != iir2d::TemporalMode::Off;
+  const bool ran = ok && job.temporal.mode != iir2d::TemporalMode::Off;
+  if (!ran) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
+  priv->temporal_valid[state_set_of(picture)] = ran;
+  priv->temporal_fields = picture == Picture::Fields;
   priv->temporal_filter_id = s.filter_id;
   priv->temporal_planes = s.planes;
+  priv->temporal_field_mode = s.field_mode;
 }
 
 /* System memory: the CPU reference. */
@@ -521,9 +637,10 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
   }
 
   FrameJob job;
-  const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job);
+  Picture picture = Picture::Frame;
+  const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job, &picture);
   const std::string error = run_plan_cpu(plan, &in_frame, &out_frame, job);
-  finish_frame(self, s, job, error.empty());
+  finish_frame(self, s, job, picture, error.empty());
   gst_video_frame_unmap(&out_frame);
   gst_video_frame_unmap(&in_frame);
 
@@ -541,13 +658,14 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
   CudaSession& cuda = priv->cuda;
   std::string error;
   FrameJob job;
+  Picture picture = Picture::Frame;
   bool ran = false;
   {
     CudaFrameScope scope(cuda);
     if (scope.map(inbuf, &priv->in_info, GST_MAP_READ, "input", &error) &&
         scope.map(outbuf, &priv->out_info, GST_MAP_WRITE, "output", &error) && scope.enter(&error)) {
       const FramePlan plan =
-          prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job);
+          prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job, &picture);
       error = run_plan_cuda(plan, scope.frame(0), scope.frame(1), job, &priv->in_info,
                             cuda.allocation(kWorkspaceSlot), cuda.allocation_size(kWorkspaceSlot), scope.stream(0),
                             scope.stream(1));
@@ -556,12 +674,35 @@ static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstB
     const std::string sync_error = scope.finish();
     if (error.empty()) error = sync_error;
   }
-  if (ran) finish_frame(self, s, job, error.empty());
+  if (ran) finish_frame(self, s, job, picture, error.empty());
   if (!error.empty()) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("CUDA filtering failed."), ("%s", error.c_str()));
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
+}
+
+/* Metas of the input on the output (issue 11): a filter changes sample
+ * values and nothing else, so every meta whose API tags say it survives
+ * that at the same geometry goes on: none (timecode, captions,
+ * reference-timestamp), or only "video", "orientation" and "size" (AFD,
+ * bar, region-of-interest, crop). Metas that describe memory or colour
+ * ("memory", "colorspace": GstVideoMeta, which the base class handles)
+ * stay behind. Passthrough pushes the input buffer itself, so nothing is
+ * lost there either. */
+static gboolean gst_iir2d_filter_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
+                                                GstBuffer* inbuf) {
+  (void)outbuf;
+  (void)inbuf;
+  static const char* const kKept[] = {GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_ORIENTATION_STR,
+                                      GST_META_TAG_VIDEO_SIZE_STR};
+  const gchar* const* tags = gst_meta_api_type_get_tags(meta->info->api);
+  for (const gchar* const* tag = tags; tag && *tag; ++tag)
+    if (std::none_of(std::begin(kKept), std::end(kKept), [tag](const char* k) { return g_str_equal(*tag, k); })) {
+      GST_LOG_OBJECT(trans, "not copying %s (tag %s)", g_type_name(meta->info->api), *tag);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A 0-byte GAP buffer stands for a missing frame: it has no samples to
@@ -612,9 +753,11 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
                                         "smoothing, on the GPU for CUDA memory and on the CPU for system memory",
                                         IIR2D_AUTHOR);  // meson option package-author
   gst_element_class_add_pad_template(element_class,
-                                     iir2d::gst::element_pad_template("sink", GST_PAD_SINK, GST_PAD_ALWAYS));
+                                     iir2d::gst::element_pad_template("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                                                                      G_TYPE_NONE, true));
   gst_element_class_add_pad_template(element_class,
-                                     iir2d::gst::element_pad_template("src", GST_PAD_SRC, GST_PAD_ALWAYS));
+                                     iir2d::gst::element_pad_template("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                                                                      G_TYPE_NONE, true));
 
   element_class->set_context = GST_DEBUG_FUNCPTR(gst_iir2d_filter_set_context);
 
@@ -635,6 +778,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_before_transform);
   trans_class->prepare_output_buffer = GST_DEBUG_FUNCPTR(gst_iir2d_filter_prepare_output_buffer);
   trans_class->transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform_meta);
 
   mark_enums_as_plugin_api();
 }

@@ -93,6 +93,22 @@ typedef enum {
   GST_IIR2D_TEMPORAL_ADAPTIVE = 2,
 } GstIir2dTemporalMode;
 
+/**
+ * GstIir2dFieldMode:
+ * @GST_IIR2D_FIELD_MODE_AUTO: follow the caps' interlace-mode and the buffer
+ *   flags: each field of interlaced video is filtered as its own picture
+ * @GST_IIR2D_FIELD_MODE_PROGRESSIVE: filter every buffer as one picture, as
+ *   if it were progressive (the two fields of an interlaced frame are mixed)
+ *
+ * How interlaced video is filtered (element docs, "Interlaced video").
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  GST_IIR2D_FIELD_MODE_AUTO = 0,
+  GST_IIR2D_FIELD_MODE_PROGRESSIVE = 1,
+} GstIir2dFieldMode;
+
 #define GST_TYPE_IIR2D_BORDER (gst_iir2d_border_get_type())
 GType gst_iir2d_border_get_type(void);
 #define GST_TYPE_IIR2D_BORDER_INIT (gst_iir2d_border_init_get_type())
@@ -103,6 +119,8 @@ GType gst_iir2d_precision_get_type(void);
 GType gst_iir2d_planes_get_type(void);
 #define GST_TYPE_IIR2D_TEMPORAL_MODE (gst_iir2d_temporal_mode_get_type())
 GType gst_iir2d_temporal_mode_get_type(void);
+#define GST_TYPE_IIR2D_FIELD_MODE (gst_iir2d_field_mode_get_type())
+GType gst_iir2d_field_mode_get_type(void);
 
 GST_ELEMENT_REGISTER_DECLARE(iir2dfilter);
 

@@ -63,6 +63,16 @@ GType gst_iir2d_temporal_mode_get_type(void) {
   return iir2d::gst::register_enum_once(&type, "GstIir2dTemporalMode", values);
 }
 
+GType gst_iir2d_field_mode_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_IIR2D_FIELD_MODE_AUTO, "Interlaced video field by field, as its caps and buffer flags say", "auto"},
+      {GST_IIR2D_FIELD_MODE_PROGRESSIVE, "Every buffer as one picture, fields mixed", "progressive"},
+      {0, nullptr, nullptr},
+  };
+  return iir2d::gst::register_enum_once(&type, "GstIir2dFieldMode", values);
+}
+
 namespace iir2d::gst::filter {
 
 namespace {
@@ -85,6 +95,7 @@ const PropertyField<Settings> kFields[] = {
     field<&Settings::temporal_alpha_min>(PROP_TEMPORAL_ALPHA_MIN),
     field<&Settings::temporal_alpha_max>(PROP_TEMPORAL_ALPHA_MAX),
     field<&Settings::motion_threshold>(PROP_MOTION_THRESHOLD),
+    field<&Settings::field_mode>(PROP_FIELD_MODE),
 };
 
 }  // namespace
@@ -203,6 +214,19 @@ void install_properties(GObjectClass* klass) {
                           "the filtered frame and the previous output that counts as full motion "
                           "(temporal-mode=adaptive)",
                           0.0, 1.0, kDefaults.motion_threshold, live));
+  g_object_class_install_property(
+      klass, PROP_FIELD_MODE,
+      g_param_spec_enum("field-mode", "Field mode",
+                        "How interlaced video is filtered. auto (right for interlaced video): each field, the rows "
+                        "of one parity captured at its own instant (20 ms apart in 1080i50), is filtered as its "
+                        "own picture with its own borders, 4:2:0 chroma too, and smoothed in time with the "
+                        "previous field of its parity, as the caps' interlace-mode (interleaved, mixed with the "
+                        "buffer's interlaced flag, alternate) says; a moving edge then keeps its two clean field "
+                        "images for a deinterlacer. progressive: every buffer as one picture, which smears the "
+                        "two instants into each other (a ghost of each moving edge that no deinterlacer removes). "
+                        "Progressive video is "
+                        "the same in both. A change restarts temporal smoothing",
+                        GST_TYPE_IIR2D_FIELD_MODE, kDefaults.field_mode, live));
 }
 
 bool set_property(Settings& s, guint prop_id, const GValue* value) {
@@ -234,6 +258,7 @@ void mark_enums_as_plugin_api() {
   gst_type_mark_as_plugin_api(GST_TYPE_IIR2D_PRECISION, GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(GST_TYPE_IIR2D_PLANES, GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(GST_TYPE_IIR2D_TEMPORAL_MODE, GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_IIR2D_FIELD_MODE, GstPluginAPIFlags(0));
 }
 
 }  // namespace iir2d::gst::filter

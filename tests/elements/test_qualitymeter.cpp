@@ -570,6 +570,11 @@ TEST(QualityMeterFormatsList, TemplateHasEveryFormatIir2dfilterAccepts) {
   };
   GstCaps* filter = sink_caps("iir2dfilter", "sink");
   GstCaps* meter = sink_caps("qualitymeter", "distorted");
+  /* Formats only: iir2dfilter also takes interlace-mode=alternate (the
+   * format:Interlaced structure, issue 11), which the meter does not pair. */
+  filter = gst_caps_make_writable(filter);
+  for (guint i = gst_caps_get_size(filter); i-- > 0;)
+    if (gst_caps_features_contains(gst_caps_get_features(filter, i), "format:Interlaced")) gst_caps_remove_structure(filter, i);
   EXPECT_TRUE(gst_caps_is_subset(filter, meter)) << "iir2dfilter accepts what qualitymeter does not";
   gst_caps_unref(filter);
   gst_caps_unref(meter);
