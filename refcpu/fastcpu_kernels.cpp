@@ -44,7 +44,20 @@ inline T* at_bytes(T* p, ptrdiff_t bytes) {
   return reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(const_cast<void*>(static_cast<const void*>(p))) + bytes);
 }
 
-constexpr int kBlock = 256;  // columns per transposed block of the horizontal pass
+/* K elements of T as one GCC/Clang vector. */
+template <typename T, int K>
+struct Vec {
+  typedef T type __attribute__((vector_size(sizeof(T) * K)));
+};
+
+#if defined(__AVX__)
+constexpr int kNativeBytes = 32;
+#else
+constexpr int kNativeBytes = 16;
+#endif
+
+constexpr int kBlock = 256;
+constexpr int kPrefetchRows = 16;  // rows ahead that the vertical pass prefetches  // columns per transposed block of the horizontal pass
 
 template <typename Store, typename Acc, int K>
 struct Task {
@@ -86,101 +99,121 @@ struct Task {
     for (int j = L + n; j < hi; ++j) fill(j);
   }
 
-  /* B(i) of the current buffer contents (iir2d warm-up; L == 0). */
-  void border_value(long long i, Acc (&v)[K]) const {
-    const long long m = border_index(i, n, job.border);
-    if (m < 0) {
-      for (int l = 0; l < K; ++l) v[l] = static_cast<Acc>(cst);
-    } else {
-      const Store* s = row(L + static_cast<int>(m));
-      for (int l = 0; l < K; ++l) v[l] = static_cast<Acc>(s[l]);
+  /* One buffer row of K lanes in Acc, as G native SIMD vectors of NA lanes
+   * (32-byte vectors with AVX, 16-byte ones otherwise). */
+  static constexpr int NA = kNativeBytes / static_cast<int>(sizeof(Acc)) < K ? kNativeBytes / static_cast<int>(sizeof(Acc)) : K;
+  static constexpr int G = K / NA;
+  using VA = typename Vec<Acc, NA>::type;
+  using VS = typename Vec<Store, NA>::type;
+  struct R {
+    VA v[G];
+    friend R operator+(R a, const R& b) {
+      for (int g = 0; g < G; ++g) a.v[g] += b.v[g];
+      return a;
     }
+    friend R operator*(Acc c, R a) {
+      for (int g = 0; g < G; ++g) a.v[g] *= c;
+      return a;
+    }
+  };
+
+  R load(const Store* p) const {
+    R r;
+    for (int g = 0; g < G; ++g) {
+      VS v;
+      __builtin_memcpy(&v, p + g * NA, sizeof v);
+      r.v[g] = __builtin_convertvector(v, VA);
+    }
+    return r;
+  }
+  void store(Store* p, const R& a) const {
+    for (int g = 0; g < G; ++g) {
+      const VS v = __builtin_convertvector(a.v[g], VS);
+      __builtin_memcpy(p + g * NA, &v, sizeof v);
+    }
+  }
+  /* Rounds to Store and back: the stored value as the recursion reads it. */
+  R stored(R a) const {
+    for (int g = 0; g < G; ++g) a.v[g] = __builtin_convertvector(__builtin_convertvector(a.v[g], VS), VA);
+    return a;
+  }
+  static R splat(Acc c) {
+    R r;
+    for (int g = 0; g < G; ++g) {
+      VA z = {};
+      r.v[g] = z + c;
+    }
+    return r;
+  }
+
+  /* B(i) of the current buffer contents (iir2d warm-up; L == 0). */
+  R border_value(long long i) const {
+    const long long m = border_index(i, n, job.border);
+    if (m < 0) return splat(static_cast<Acc>(cst));
+    return load(row(L + static_cast<int>(m)));
   }
 
   // ---- the sections of contract section 3, K sequences per step ----------
+  // Each line is the contract's expression in its order of operations, on K
+  // lanes at once (GCC/Clang vector extensions: element-wise IEEE
+  // operations, lowered to the target's SIMD instructions).
 
   void causal1(const Section& sec, int to) {
     const Acc c0 = static_cast<Acc>(sec.ff[0]), c1 = static_cast<Acc>(sec.ff[1]), a1 = static_cast<Acc>(sec.fb[0]);
-    Acc yp[K], xp[K];
-    if (job.init == BorderInit::Exact) {
-      for (int l = 0; l < K; ++l) yp[l] = xp[l] = 0;
-    } else {
-      Acc b1[K], b2[K];
-      border_value(-1, b1);
-      border_value(-2, b2);
-      for (int l = 0; l < K; ++l) {
-        yp[l] = c0 * b1[l] + c1 * b2[l];
-        xp[l] = b1[l];
-      }
+    R yp{}, xp{};
+    if (job.init != BorderInit::Exact) {
+      const R b1 = border_value(-1), b2 = border_value(-2);
+      yp = c0 * b1 + c1 * b2;
+      xp = b1;
     }
     for (int j = 0; j < to; ++j) {
       Store* r = row(j);
-      for (int l = 0; l < K; ++l) {
-        const Acc xi = static_cast<Acc>(r[l]);
-        const Acc yi = c0 * xi + c1 * xp[l] + a1 * yp[l];
-        r[l] = static_cast<Store>(yi);
-        yp[l] = yi;
-        xp[l] = xi;
-      }
+      const R xi = load(r);
+      const R yi = c0 * xi + c1 * xp + a1 * yp;
+      store(r, yi);
+      yp = yi;
+      xp = xi;
     }
   }
 
   void causal2(const Section& sec, int to) {
     const Acc c0 = static_cast<Acc>(sec.ff[0]), c1 = static_cast<Acc>(sec.ff[1]), c2 = static_cast<Acc>(sec.ff[2]);
     const Acc a1 = static_cast<Acc>(sec.fb[0]), a2 = static_cast<Acc>(sec.fb[1]);
-    Acc ym1[K], ym2[K], xm1[K], xm2[K];
-    if (job.init == BorderInit::Exact) {
-      for (int l = 0; l < K; ++l) ym1[l] = ym2[l] = xm1[l] = xm2[l] = 0;
-    } else {
-      Acc b1[K], b2[K], b3[K], b4[K];
-      border_value(-1, b1);
-      border_value(-2, b2);
-      border_value(-3, b3);
-      border_value(-4, b4);
-      for (int l = 0; l < K; ++l) {
-        ym2[l] = c0 * b2[l] + c1 * b3[l] + c2 * b4[l];
-        ym1[l] = c0 * b1[l] + c1 * b2[l] + c2 * b3[l] + a1 * ym2[l];
-        xm1[l] = b1[l];
-        xm2[l] = b2[l];
-      }
+    R ym1{}, ym2{}, xm1{}, xm2{};
+    if (job.init != BorderInit::Exact) {
+      const R b1 = border_value(-1), b2 = border_value(-2), b3 = border_value(-3), b4 = border_value(-4);
+      ym2 = c0 * b2 + c1 * b3 + c2 * b4;
+      ym1 = c0 * b1 + c1 * b2 + c2 * b3 + a1 * ym2;
+      xm1 = b1;
+      xm2 = b2;
     }
     for (int j = 0; j < to; ++j) {
       Store* r = row(j);
-      for (int l = 0; l < K; ++l) {
-        const Acc xi = static_cast<Acc>(r[l]);
-        const Acc yi = c0 * xi + c1 * xm1[l] + c2 * xm2[l] + a1 * ym1[l] + a2 * ym2[l];
-        r[l] = static_cast<Store>(yi);
-        ym2[l] = ym1[l];
-        ym1[l] = yi;
-        xm2[l] = xm1[l];
-        xm1[l] = xi;
-      }
+      const R xi = load(r);
+      const R yi = c0 * xi + c1 * xm1 + c2 * xm2 + a1 * ym1 + a2 * ym2;
+      store(r, yi);
+      ym2 = ym1;
+      ym1 = yi;
+      xm2 = xm1;
+      xm1 = xi;
     }
   }
 
   void anticausal1(const Section& sec, int lo) {
     const Acc c0 = static_cast<Acc>(sec.ff[0]), c1 = static_cast<Acc>(sec.ff[1]), a1 = static_cast<Acc>(sec.fb[0]);
-    Acc yn[K], un[K];
-    if (job.init == BorderInit::Exact) {
-      for (int l = 0; l < K; ++l) yn[l] = un[l] = 0;
-    } else {
-      Acc b0[K], b1[K];
-      border_value(n, b0);
-      border_value(static_cast<long long>(n) + 1, b1);
-      for (int l = 0; l < K; ++l) {
-        yn[l] = c0 * b0[l] + c1 * b1[l];
-        un[l] = b0[l];
-      }
+    R yn{}, un{};
+    if (job.init != BorderInit::Exact) {
+      const R b0 = border_value(n), b1 = border_value(static_cast<long long>(n) + 1);
+      yn = c0 * b0 + c1 * b1;
+      un = b0;
     }
     for (int j = hi - 1; j >= lo; --j) {
       Store* r = row(j);
-      for (int l = 0; l < K; ++l) {
-        const Acc ui = static_cast<Acc>(r[l]);
-        const Acc yi = c0 * ui + c1 * un[l] + a1 * yn[l];
-        r[l] = static_cast<Store>(yi);
-        yn[l] = yi;
-        un[l] = ui;
-      }
+      const R ui = load(r);
+      const R yi = c0 * ui + c1 * un + a1 * yn;
+      store(r, yi);
+      yn = yi;
+      un = ui;
     }
   }
 
@@ -190,61 +223,42 @@ struct Task {
     const Acc c0 = static_cast<Acc>(sec.ff[0]), c1 = static_cast<Acc>(sec.ff[1]);
     const Acc c2 = static_cast<Acc>(sec.ff[2]), c3 = static_cast<Acc>(sec.ff[3]);
     const Acc a1 = static_cast<Acc>(sec.fb[0]), a2 = static_cast<Acc>(sec.fb[1]);
-    Acc p1[K], p2[K], xm1[K], q1[K], q2[K], xp1[K], xp2[K];
-    if (job.init == BorderInit::Exact) {
-      for (int l = 0; l < K; ++l) p1[l] = p2[l] = xm1[l] = q1[l] = q2[l] = xp1[l] = xp2[l] = 0;
-    } else {
-      Acc bm1[K], bm2[K], bm3[K], bn0[K], bn1[K], bn2[K];
-      border_value(-1, bm1);
-      border_value(-2, bm2);
-      border_value(-3, bm3);
-      border_value(n, bn0);
-      border_value(static_cast<long long>(n) + 1, bn1);
-      border_value(static_cast<long long>(n) + 2, bn2);
-      for (int l = 0; l < K; ++l) {
-        p2[l] = c0 * bm2[l] + c1 * bm3[l];
-        p1[l] = c0 * bm1[l] + c1 * bm2[l] + a1 * p2[l];
-        xm1[l] = bm1[l];
-        q2[l] = c2 * bn1[l] + c3 * bn2[l];
-        q1[l] = c2 * bn0[l] + c3 * bn1[l] + a1 * q2[l];
-        xp1[l] = bn0[l];
-        xp2[l] = bn1[l];
-      }
+    R p1{}, p2{}, xm1{}, q1{}, q2{}, xp1{}, xp2{};
+    if (job.init != BorderInit::Exact) {
+      const R bm1 = border_value(-1), bm2 = border_value(-2), bm3 = border_value(-3);
+      const R bn0 = border_value(n), bn1 = border_value(static_cast<long long>(n) + 1),
+              bn2 = border_value(static_cast<long long>(n) + 2);
+      p2 = c0 * bm2 + c1 * bm3;
+      p1 = c0 * bm1 + c1 * bm2 + a1 * p2;
+      xm1 = bm1;
+      q2 = c2 * bn1 + c3 * bn2;
+      q1 = c2 * bn0 + c3 * bn1 + a1 * q2;
+      xp1 = bn0;
+      xp2 = bn1;
     }
     for (int j = hi - 1; j >= lo; --j) {
-      const Store* r = row(j);
-      Store* t = tmp + static_cast<size_t>(j) * K;
-      for (int l = 0; l < K; ++l) {
-        const Acc v = c2 * xp1[l] + c3 * xp2[l] + a1 * q1[l] + a2 * q2[l];
-        t[l] = static_cast<Store>(v);
-        q2[l] = q1[l];
-        q1[l] = v;
-        xp2[l] = xp1[l];
-        xp1[l] = static_cast<Acc>(r[l]);
-      }
+      const R v = c2 * xp1 + c3 * xp2 + a1 * q1 + a2 * q2;
+      store(tmp + static_cast<size_t>(j) * K, v);
+      q2 = q1;
+      q1 = v;
+      xp2 = xp1;
+      xp1 = load(row(j));
     }
     for (int j = 0; j < lo; ++j) {  // warm-up of the causal part, no output needed
-      const Store* r = row(j);
-      for (int l = 0; l < K; ++l) {
-        const Acc xi = static_cast<Acc>(r[l]);
-        const Acc v = c0 * xi + c1 * xm1[l] + a1 * p1[l] + a2 * p2[l];
-        p2[l] = p1[l];
-        p1[l] = v;
-        xm1[l] = xi;
-      }
+      const R xi = load(row(j));
+      const R v = c0 * xi + c1 * xm1 + a1 * p1 + a2 * p2;
+      p2 = p1;
+      p1 = v;
+      xm1 = xi;
     }
     for (int j = lo; j < to; ++j) {
       Store* r = row(j);
-      const Store* t = tmp + static_cast<size_t>(j) * K;
-      for (int l = 0; l < K; ++l) {
-        const Acc xi = static_cast<Acc>(r[l]);
-        const Acc v = c0 * xi + c1 * xm1[l] + a1 * p1[l] + a2 * p2[l];
-        const Store yp = static_cast<Store>(v);
-        r[l] = static_cast<Store>(static_cast<Acc>(yp) + static_cast<Acc>(t[l]));
-        p2[l] = p1[l];
-        p1[l] = v;
-        xm1[l] = xi;
-      }
+      const R xi = load(r);
+      const R v = c0 * xi + c1 * xm1 + a1 * p1 + a2 * p2;
+      store(r, stored(v) + load(tmp + static_cast<size_t>(j) * K));
+      p2 = p1;
+      p1 = v;
+      xm1 = xi;
     }
   }
 
@@ -305,17 +319,69 @@ void horizontal_task(const Job& job, int task, const Scratch& scratch) {
   }
 }
 
+/* One row of K lanes of the vertical pass's output, contract section 5:
+ * x = v / max (Store), o = s·f + (1-s)·x (Acc), round(o·max) half away from
+ * zero clamped (double, quantize_code's steps), written shifted. Straight
+ * loops over K that the compiler vectorises (samples of type T, packed). */
+template <typename Store, typename Acc, int K, typename T>
+inline void blend_row(const Store* f, const T* in, T* out, const Samples& v, Acc s, Acc one_minus_s, double maxv) {
+  constexpr int N = kNativeBytes / 8;  // lanes of a native double vector
+  using VI = typename Vec<int, N>::type;
+  using VT = typename Vec<T, N>::type;
+  using VSt = typename Vec<Store, N>::type;
+  using VAc = typename Vec<Acc, N>::type;
+  using VD = typename Vec<double, N>::type;
+  using VL = typename Vec<long long, N>::type;
+  const int shift = v.shift;
+  const int mask = static_cast<int>((1u << v.depth) - 1u);
+  const Store maxs = static_cast<Store>(maxv);
+  for (int g = 0; g < K; g += N) {
+    VT raw;
+    __builtin_memcpy(&raw, in + g, sizeof raw);
+    const VI code = (__builtin_convertvector(raw, VI) >> shift) & mask;
+    const VSt x = __builtin_convertvector(code, VSt) / maxs;
+    VSt fs;
+    __builtin_memcpy(&fs, f + g, sizeof fs);
+    const VAc o = s * __builtin_convertvector(fs, VAc) + one_minus_s * __builtin_convertvector(x, VAc);
+    VD t = __builtin_convertvector(o, VD) * maxv;
+    const VD zero = {};
+    const VD top = zero + maxv;
+    t = t > zero ? t : zero;
+    t = t < top ? t : top;
+    VI q = __builtin_convertvector(t, VI);
+    const VL up = (t - __builtin_convertvector(q, VD)) >= 0.5;  // -1 where the fraction rounds up
+    q -= __builtin_convertvector(up, VI);
+    const VT w = __builtin_convertvector(q << shift, VT);
+    __builtin_memcpy(out + g, &w, sizeof w);
+  }
+}
+
+/* The same for any layout and a partial strip (k lanes). */
+template <typename Store, typename Acc, int K>
+void blend_row_any(const Store* f, const unsigned char* src, unsigned char* dst, int k, const Samples& v, Acc s,
+                   Acc one_minus_s, double maxv) {
+  Store x[K] = {};
+  int codes[K];
+  load_codes<Store>(v, src, k, x);
+  for (int l = 0; l < k; ++l)
+    codes[l] = quantize_code(static_cast<double>(s * static_cast<Acc>(f[l]) + one_minus_s * static_cast<Acc>(x[l])), maxv);
+  store_codes(v, dst, k, codes);
+}
+
 template <typename Store, typename Acc, int K>
 void vertical_task(const Job& job, int task, const Scratch& scratch) {
   Task<Store, Acc, K> t(job, job.height, scratch);
   const int c0 = task * K;
   const int k = job.width - c0 < K ? job.width - c0 : K;
   const int n = job.height, L = t.L;
+  // Rows of a strip are a page apart: no hardware prefetcher follows them,
+  // so each is asked for kPrefetchRows ahead (they arrive in parallel).
   for (int i = 0; i < n; ++i) {
     const Store* s = at_bytes(static_cast<const Store*>(job.mid), i * job.mid_stride) + c0;
+    if (i + kPrefetchRows < n) __builtin_prefetch(at_bytes(s, kPrefetchRows * job.mid_stride));
     Store* d = t.row(L + i);
     if (k == K) {
-      for (int l = 0; l < K; ++l) d[l] = s[l];
+      std::memcpy(d, s, sizeof(Store) * K);
     } else {
       for (int l = 0; l < K; ++l) d[l] = l < k ? s[l] : Store(0);
     }
@@ -335,15 +401,21 @@ void vertical_task(const Job& job, int task, const Scratch& scratch) {
   const Acc s = static_cast<Acc>(job.strength);
   const Acc one_minus_s = static_cast<Acc>(1) - s;
   const double maxv = static_cast<double>((1u << v.depth) - 1u);
-  Store x[K] = {};
-  Acc o[K];
-  int codes[K];
+  const bool fast_u8 = !v.u16 && v.in_px == 1 && v.out_px == 1 && k == K;
+  const bool fast_u16 = v.u16 && v.in_px == 2 && v.out_px == 2 && k == K &&
+                        ((reinterpret_cast<std::uintptr_t>(v.in) | reinterpret_cast<std::uintptr_t>(v.out) |
+                          static_cast<std::uintptr_t>(v.in_row) | static_cast<std::uintptr_t>(v.out_row)) & 1u) == 0;
   for (int i = 0; i < n; ++i) {
     const Store* f = t.row(L + i);
-    load_codes<Store>(v, v.in + static_cast<ptrdiff_t>(i) * v.in_row + static_cast<ptrdiff_t>(c0) * v.in_px, k, x);
-    for (int l = 0; l < K; ++l) o[l] = s * static_cast<Acc>(f[l]) + one_minus_s * static_cast<Acc>(x[l]);
-    for (int l = 0; l < K; ++l) codes[l] = quantize_code(static_cast<double>(o[l]), maxv);
-    store_codes(v, v.out + static_cast<ptrdiff_t>(i) * v.out_row + static_cast<ptrdiff_t>(c0) * v.out_px, k, codes);
+    const unsigned char* src = v.in + static_cast<ptrdiff_t>(i) * v.in_row + static_cast<ptrdiff_t>(c0) * v.in_px;
+    unsigned char* dst = v.out + static_cast<ptrdiff_t>(i) * v.out_row + static_cast<ptrdiff_t>(c0) * v.out_px;
+    if (fast_u8)
+      blend_row<Store, Acc, K>(f, src, dst, v, s, one_minus_s, maxv);
+    else if (fast_u16)
+      blend_row<Store, Acc, K>(f, reinterpret_cast<const std::uint16_t*>(src), reinterpret_cast<std::uint16_t*>(dst), v,
+                               s, one_minus_s, maxv);
+    else
+      blend_row_any<Store, Acc, K>(f, src, dst, k, v, s, one_minus_s, maxv);
   }
 }
 

@@ -1,27 +1,31 @@
 // SPDX-License-Identifier: MIT
-// iir2dfilter's system-memory backend: refcpu; see backends.h.
+// iir2dfilter's system-memory backend: the fast CPU path (iir2d/fastcpu.h)
+// or the CPU reference (refcpu); see backends.h.
 #include <exception>
 
 #include "backends.h"
+#include "iir2d/fastcpu.h"
 #include "iir2d/refcpu.h"
 
 namespace iir2d::gst::filter {
 
 namespace {
 
-/* The system-memory backend: the CPU reference (throws on bad arguments). */
-struct CpuBackend {
-  template <typename F>
-  static std::string guarded(F&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      return e.what();
-    } catch (...) {
-      return "unknown exception";
-    }
-    return {};
+/* Both throw std::invalid_argument on bad arguments; the text is the error. */
+template <typename F>
+std::string guarded(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
   }
+  return {};
+}
+
+/* The CPU reference, one thread. */
+struct RefBackend {
   std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, bool /*plane_alone*/) {
     return guarded([&] { iir2d::ref::copy_video_component(in, out); });
   }
@@ -42,11 +46,36 @@ struct CpuBackend {
   }
 };
 
+/* The fast CPU path on the element's engine (its thread pool and buffers). */
+struct FastBackend {
+  iir2d::fastcpu::Engine& e;
+  std::string copy(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, bool /*plane_alone*/) {
+    return guarded([&] { e.copy_video_component(in, out); });
+  }
+  std::string filter(const iir2d::ConstVideoComponent& in, const iir2d::VideoComponent& out, const FrameJob& j) {
+    return guarded([&] { e.filter_video_component(in, out, j.params, j.strength); });
+  }
+  std::string group(const iir2d::ConstVideoComponent* in, const iir2d::VideoComponent* out, int count,
+                    const FrameJob& j, float* state) {
+    return guarded(
+        [&] { e.filter_component_group(in, out, count, j.params, j.strength, j.temporal, state, j.state_valid); });
+  }
+  std::string rgb_luma(const iir2d::ConstVideoComponent* in, const iir2d::VideoComponent* out, const FrameJob& j,
+                       float* state) {
+    return guarded(
+        [&] { e.filter_rgb_luma(in, out, j.weights, j.params, j.strength, j.temporal, state, j.state_valid); });
+  }
+};
+
 }  // namespace
 
 std::string run_plan_cpu(const FramePlan& plan, const GstVideoFrame* in, const GstVideoFrame* out,
-                         const FrameJob& job) {
-  CpuBackend backend;
+                         const FrameJob& job, iir2d::fastcpu::Engine* fast) {
+  if (fast) {
+    FastBackend backend{*fast};
+    return run_plan(plan, in, out, job, backend);
+  }
+  RefBackend backend;
   return run_plan(plan, in, out, job, backend);
 }
 

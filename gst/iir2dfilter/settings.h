@@ -35,6 +35,7 @@ enum Property : guint {
   PROP_TEMPORAL_ALPHA_MIN,
   PROP_TEMPORAL_ALPHA_MAX,
   PROP_MOTION_THRESHOLD,
+  PROP_N_THREADS,
 };
 
 /* Property values, with their defaults. */
@@ -54,6 +55,7 @@ struct Settings {
   gdouble temporal_alpha_min = 0.10;
   gdouble temporal_alpha_max = 0.95;
   gdouble motion_threshold = 0.08;
+  guint n_threads = 0;  // system memory: threads of the CPU path, 0 = one per core
 
   bool temporal() const { return temporal_mode != GST_IIR2D_TEMPORAL_OFF; }
   /* Output == input: no copy, no kernel (gstvideobalance.c decides its
