@@ -279,8 +279,9 @@ struct Engine::Impl {
   void run(Job& job) {
     if (job.width <= 0 || job.height <= 0) return;
     const std::size_t sb = store_bytes(job.precision);
-    job.mid_stride = static_cast<std::ptrdiff_t>((static_cast<std::size_t>(job.width) * sb + 63) / 64 * 64);
-    job.mid = mid.ensure(static_cast<std::size_t>(job.mid_stride) * static_cast<std::size_t>(job.height));
+    const std::size_t lanes = static_cast<std::size_t>(detail::lanes_for(job.precision));
+    job.mid_stride = static_cast<std::ptrdiff_t>(static_cast<std::size_t>(job.width) * lanes * sb);
+    job.mid = mid.ensure(static_cast<std::size_t>(job.mid_stride) * static_cast<std::size_t>(detail::horizontal_tasks(job)));
     const std::size_t bytes = detail::scratch_bytes(job);
     for (unsigned w = 0; w < pool.size(); ++w) {
       scratch[w].a = scratch_a[w].ensure(bytes);

@@ -44,6 +44,9 @@ struct Samples {
   int shift = 0;
 };
 
+/* Columns of a block of the horizontal pass's transpose. */
+constexpr int kBlock = 256;
+
 /* Per-worker scratch: two buffers of at least `bytes` each, 64-byte aligned. */
 struct Scratch {
   void* a = nullptr;
@@ -71,9 +74,12 @@ struct Job {
   const void* src_plane = nullptr;
   std::ptrdiff_t src_stride = 0;  // bytes
 
-  // The intermediate plane (Store), written by the horizontal pass.
+  // The intermediate (Store), written by the horizontal pass in bands of K
+  // rows, each band column after column with its K rows side by side
+  // (sample (x, b*K + r) at element x*K + r of band b), so that both passes
+  // read and write it in contiguous blocks.
   void* mid = nullptr;
-  std::ptrdiff_t mid_stride = 0;  // bytes
+  std::ptrdiff_t mid_stride = 0;  // bytes from one band to the next
 
   // Vertical sink: integer samples o = s·f + (1-s)·x quantised (needs a
   // video source for x), or a Store plane of f.
@@ -93,7 +99,8 @@ inline int vertical_tasks(const Job& j) { return (j.width + lanes_for(j.precisio
 inline std::size_t scratch_bytes(const Job& j) {
   const int n = j.width > j.height ? j.width : j.height;
   const std::size_t store = j.precision == Precision::F64 ? 8 : 4;
-  return static_cast<std::size_t>(n + 2 * j.ext + 8) * static_cast<std::size_t>(lanes_for(j.precision)) * store;
+  const int rows = n + 2 * j.ext + 8 > kBlock ? n + 2 * j.ext + 8 : kBlock;  // the horizontal pass's lines fit too
+  return static_cast<std::size_t>(rows) * static_cast<std::size_t>(lanes_for(j.precision)) * store;
 }
 
 /* Contract section 2: the index in [0, n) that B(i) reads, or -1 for the

@@ -56,7 +56,6 @@ constexpr int kNativeBytes = 32;
 constexpr int kNativeBytes = 16;
 #endif
 
-constexpr int kBlock = 256;
 constexpr int kPrefetchRows = 16;  // rows ahead that the vertical pass prefetches  // columns per transposed block of the horizontal pass
 
 template <typename Store, typename Acc, int K>
@@ -287,10 +286,14 @@ void horizontal_task(const Job& job, int task, const Scratch& scratch) {
   const int r0 = task * K;
   const int k = job.height - r0 < K ? job.height - r0 : K;
   const int n = job.width, L = t.L;
-  Store line[kBlock];
+  // K rows of kBlock columns converted into `lines` (Store, in the second
+  // scratch buffer, free until the program runs), then transposed in
+  // blocks of K columns into buffer rows.
+  Store* lines = t.tmp;
   for (int x0 = 0; x0 < n; x0 += kBlock) {
     const int cnt = n - x0 < kBlock ? n - x0 : kBlock;
     for (int r = 0; r < K; ++r) {
+      Store* line = lines + static_cast<size_t>(r) * kBlock;
       if (r < k) {
         if (job.src_video) {
           const unsigned char* p = job.video.in + static_cast<ptrdiff_t>(r0 + r) * job.video.in_row +
@@ -303,31 +306,34 @@ void horizontal_task(const Job& job, int task, const Scratch& scratch) {
       } else {
         for (int x = 0; x < cnt; ++x) line[x] = 0;
       }
-      Store* d = t.row(L + x0) + r;
-      for (int x = 0; x < cnt; ++x) d[static_cast<size_t>(x) * K] = line[x];
+    }
+    int xb = 0;
+    for (; xb + K <= cnt; xb += K)
+      for (int x = 0; x < K; ++x) {
+        Store* d = t.row(L + x0 + xb + x);
+        for (int r = 0; r < K; ++r) d[r] = lines[r * kBlock + xb + x];
+      }
+    for (; xb < cnt; ++xb) {
+      Store* d = t.row(L + x0 + xb);
+      for (int r = 0; r < K; ++r) d[r] = lines[r * kBlock + xb];
     }
   }
   t.fill_borders();
   t.run_program();
-  for (int x0 = 0; x0 < n; x0 += kBlock) {
-    const int cnt = n - x0 < kBlock ? n - x0 : kBlock;
-    for (int r = 0; r < k; ++r) {
-      Store* d = at_bytes(static_cast<Store*>(job.mid), (r0 + r) * job.mid_stride) + x0;
-      const Store* s = t.row(L + x0) + r;
-      for (int x = 0; x < cnt; ++x) d[x] = s[static_cast<size_t>(x) * K];
-    }
-  }
+  // The band's rows as they are in the buffer (column after column, the
+  // K rows side by side): the vertical pass transposes them back.
+  std::memcpy(at_bytes(static_cast<Store*>(job.mid), task * job.mid_stride), t.row(L),
+              sizeof(Store) * K * static_cast<size_t>(n));
 }
 
 /* One row of K lanes of the vertical pass's output, contract section 5:
  * x = v / max (Store), o = s·f + (1-s)·x (Acc), round(o·max) half away from
  * zero clamped (double, quantize_code's steps), written shifted. Straight
  * loops over K that the compiler vectorises (samples of type T, packed). */
-template <typename Store, typename Acc, int K, typename T>
+template <typename Store, typename Acc, int K, bool kFull, typename T>
 inline void blend_row(const Store* f, const T* in, T* out, const Samples& v, Acc s, Acc one_minus_s, double maxv) {
   constexpr int N = kNativeBytes / 8;  // lanes of a native double vector
   using VI = typename Vec<int, N>::type;
-  using VT = typename Vec<T, N>::type;
   using VSt = typename Vec<Store, N>::type;
   using VAc = typename Vec<Acc, N>::type;
   using VD = typename Vec<double, N>::type;
@@ -335,25 +341,42 @@ inline void blend_row(const Store* f, const T* in, T* out, const Samples& v, Acc
   const int shift = v.shift;
   const int mask = static_cast<int>((1u << v.depth) - 1u);
   const Store maxs = static_cast<Store>(maxv);
+  int wide[K], codes[K];
+  if constexpr (!kFull)
+    for (int l = 0; l < K; ++l) wide[l] = in[l];  // a widening loop the compiler vectorises
   for (int g = 0; g < K; g += N) {
-    VT raw;
-    __builtin_memcpy(&raw, in + g, sizeof raw);
-    const VI code = (__builtin_convertvector(raw, VI) >> shift) & mask;
-    const VSt x = __builtin_convertvector(code, VSt) / maxs;
     VSt fs;
     __builtin_memcpy(&fs, f + g, sizeof fs);
-    const VAc o = s * __builtin_convertvector(fs, VAc) + one_minus_s * __builtin_convertvector(x, VAc);
+    VAc o;
+    if constexpr (kFull) {
+      // strength 1: s·f + 0·x is f exactly (x is finite), x is not needed.
+      o = __builtin_convertvector(fs, VAc);
+      (void)in;
+    } else {
+        VI code;
+      __builtin_memcpy(&code, wide + g, sizeof code);
+      code = (code >> shift) & mask;
+      const VSt x = __builtin_convertvector(code, VSt) / maxs;
+      o = s * __builtin_convertvector(fs, VAc) + one_minus_s * __builtin_convertvector(x, VAc);
+    }
     VD t = __builtin_convertvector(o, VD) * maxv;
     const VD zero = {};
     const VD top = zero + maxv;
     t = t > zero ? t : zero;
     t = t < top ? t : top;
-    VI q = __builtin_convertvector(t, VI);
-    const VL up = (t - __builtin_convertvector(q, VD)) >= 0.5;  // -1 where the fraction rounds up
-    q -= __builtin_convertvector(up, VI);
-    const VT w = __builtin_convertvector(q << shift, VT);
-    __builtin_memcpy(out + g, &w, sizeof w);
+    VI q;
+    if constexpr (sizeof(Acc) == 4) {
+      // A float32 o times max (< 2^16) is exact in double and so is t + 0.5:
+      // truncating it rounds half away from zero (t >= 0).
+      q = __builtin_convertvector(t + 0.5, VI);
+    } else {
+      q = __builtin_convertvector(t, VI);
+      const VL up = (t - __builtin_convertvector(q, VD)) >= 0.5;  // -1 where the fraction rounds up
+      q -= __builtin_convertvector(up, VI);
+    }
+    __builtin_memcpy(codes + g, &q, sizeof q);
   }
+  for (int l = 0; l < K; ++l) out[l] = static_cast<T>(codes[l] << shift);  // a narrowing loop the compiler packs
 }
 
 /* The same for any layout and a partial strip (k lanes). */
@@ -374,16 +397,21 @@ void vertical_task(const Job& job, int task, const Scratch& scratch) {
   const int c0 = task * K;
   const int k = job.width - c0 < K ? job.width - c0 : K;
   const int n = job.height, L = t.L;
-  // Rows of a strip are a page apart: no hardware prefetcher follows them,
-  // so each is asked for kPrefetchRows ahead (they arrive in parallel).
-  for (int i = 0; i < n; ++i) {
-    const Store* s = at_bytes(static_cast<const Store*>(job.mid), i * job.mid_stride) + c0;
-    if (i + kPrefetchRows < n) __builtin_prefetch(at_bytes(s, kPrefetchRows * job.mid_stride));
-    Store* d = t.row(L + i);
-    if (k == K) {
-      std::memcpy(d, s, sizeof(Store) * K);
+  // The strip of each band is one contiguous K×K block of the intermediate
+  // (column c0 + l, row lane r at [l*K + r]): transposed into buffer rows.
+  for (int b = 0; b * K < n; ++b) {
+    const Store* blk = at_bytes(static_cast<const Store*>(job.mid), b * job.mid_stride) + static_cast<size_t>(c0) * K;
+    const int rows = n - b * K < K ? n - b * K : K;
+    if (k == K && rows == K) {
+      for (int r = 0; r < K; ++r) {
+        Store* d = t.row(L + b * K + r);
+        for (int l = 0; l < K; ++l) d[l] = blk[l * K + r];
+      }
     } else {
-      for (int l = 0; l < K; ++l) d[l] = l < k ? s[l] : Store(0);
+      for (int r = 0; r < rows; ++r) {
+        Store* d = t.row(L + b * K + r);
+        for (int l = 0; l < K; ++l) d[l] = l < k ? blk[l * K + r] : Store(0);
+      }
     }
   }
   t.fill_borders();
@@ -401,6 +429,7 @@ void vertical_task(const Job& job, int task, const Scratch& scratch) {
   const Acc s = static_cast<Acc>(job.strength);
   const Acc one_minus_s = static_cast<Acc>(1) - s;
   const double maxv = static_cast<double>((1u << v.depth) - 1u);
+  const bool full = job.strength == 1.0;
   const bool fast_u8 = !v.u16 && v.in_px == 1 && v.out_px == 1 && k == K;
   const bool fast_u16 = v.u16 && v.in_px == 2 && v.out_px == 2 && k == K &&
                         ((reinterpret_cast<std::uintptr_t>(v.in) | reinterpret_cast<std::uintptr_t>(v.out) |
@@ -409,11 +438,16 @@ void vertical_task(const Job& job, int task, const Scratch& scratch) {
     const Store* f = t.row(L + i);
     const unsigned char* src = v.in + static_cast<ptrdiff_t>(i) * v.in_row + static_cast<ptrdiff_t>(c0) * v.in_px;
     unsigned char* dst = v.out + static_cast<ptrdiff_t>(i) * v.out_row + static_cast<ptrdiff_t>(c0) * v.out_px;
-    if (fast_u8)
-      blend_row<Store, Acc, K>(f, src, dst, v, s, one_minus_s, maxv);
+    const auto* src16 = reinterpret_cast<const std::uint16_t*>(src);
+    auto* dst16 = reinterpret_cast<std::uint16_t*>(dst);
+    if (fast_u8 && full)
+      blend_row<Store, Acc, K, true>(f, src, dst, v, s, one_minus_s, maxv);
+    else if (fast_u8)
+      blend_row<Store, Acc, K, false>(f, src, dst, v, s, one_minus_s, maxv);
+    else if (fast_u16 && full)
+      blend_row<Store, Acc, K, true>(f, src16, dst16, v, s, one_minus_s, maxv);
     else if (fast_u16)
-      blend_row<Store, Acc, K>(f, reinterpret_cast<const std::uint16_t*>(src), reinterpret_cast<std::uint16_t*>(dst), v,
-                               s, one_minus_s, maxv);
+      blend_row<Store, Acc, K, false>(f, src16, dst16, v, s, one_minus_s, maxv);
     else
       blend_row_any<Store, Acc, K>(f, src, dst, k, v, s, one_minus_s, maxv);
   }
