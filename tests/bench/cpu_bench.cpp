@@ -23,9 +23,17 @@
 //    `videoconvert ! gaussianblur sigma=2` and with `videoconvert` alone
 //    (gaussianblur takes AYUV only, so the conversion is not counted); the
 //    difference of the two wall times. 8-bit only (it has no 10-bit format).
+// Each rate is given twice: frames per wall second, and frames per CPU
+// second (user + system of all threads: getrusage of the children for the
+// subprocesses, the process CPU clock in this one), which other load on a
+// shared machine disturbs less. Ratios to gblur and to id 1 use wall rates;
+// the ratio to refcpu (one thread each) uses CPU rates.
 // Threads: "1" = one thread everywhere (ffmpeg -threads 1 -filter_threads 1);
 // "all" = one per core (fastcpu threads 0, ffmpeg's default filter threads).
+#include <sys/resource.h>
+
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +52,26 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/* CPU seconds (user + system) of this process, and of its waited-for children. */
+double cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+double children_cpu_seconds() {
+  rusage u;
+  getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_utime.tv_sec + 1e-6 * u.ru_utime.tv_usec + u.ru_stime.tv_sec + 1e-6 * u.ru_stime.tv_usec;
+}
+
+/* A rate measured two ways: frames per wall second, and frames per CPU
+ * second of all threads together (less sensitive to other load on the
+ * machine; for one thread, the single-core rate). */
+struct Rate {
+  double fps = -1.0;
+  double cpu_fps = -1.0;
+};
 
 struct Frame {
   int w, h, depth;
@@ -127,17 +155,18 @@ iir2d::FilterParams params_for(int id) {
 
 /* Frames/s of `filter(planes)` over the frames (the first one untimed). */
 template <typename F>
-double time_frames(const std::vector<Frame>& frames, int count, F&& filter) {
+Rate time_frames(const std::vector<Frame>& frames, int count, F&& filter) {
   Frame out = frames[0];
   auto once = [&](const Frame& f) {
     const Planes p = planes_of(f, out);
     filter(p);
   };
   once(frames[0]);
+  const double c0 = cpu_seconds();
   const auto t0 = Clock::now();
   for (int i = 0; i < count; ++i) once(frames[static_cast<std::size_t>(i) % frames.size()]);
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  return count / s;
+  return {count / s, count / (cpu_seconds() - c0)};
 }
 
 /* Runs a shell command, returns its output (stdout and stderr) and wall seconds. */
@@ -179,33 +208,43 @@ std::string write_raw(const std::vector<Frame>& frames, int count) {
   return path;
 }
 
-double ffmpeg_fps(const std::string& raw, const Frame& f, int count, bool all_planes, bool one_thread) {
+/* Two runs of a subprocess command, with and without the filter: the
+ * difference of `seconds` (wall) and of the children's CPU time. */
+template <typename Wall>
+Rate difference(const std::string& with_cmd, const std::string& without_cmd, int count, Wall&& wall) {
+  double s;
+  const double c0 = children_cpu_seconds();
+  const double with = wall(run(with_cmd, &s), s);
+  const double c1 = children_cpu_seconds();
+  const double without = wall(run(without_cmd, &s), s);
+  const double c2 = children_cpu_seconds();
+  Rate r;
+  if (with > 0 && without > 0 && with > without) r.fps = count / (with - without);
+  if (with > 0 && without > 0 && (c1 - c0) > (c2 - c1)) r.cpu_fps = count / ((c1 - c0) - (c2 - c1));
+  return r;
+}
+
+Rate ffmpeg_fps(const std::string& raw, const Frame& f, int count, bool all_planes, bool one_thread) {
   const std::string fmt = f.depth == 8 ? "yuv420p" : "yuv420p10le";
   const std::string threads = one_thread ? " -threads 1 -filter_threads 1" : "";
   const std::string base = "ffmpeg -nostdin -hide_banner -benchmark" + threads + " -f rawvideo -pix_fmt " + fmt + " -s " +
                            std::to_string(f.w) + "x" + std::to_string(f.h) + " -i " + raw + " -vf ";
-  double s;
-  const double with = ffmpeg_rtime(run(base + "gblur=sigma=2:planes=" + (all_planes ? "7" : "1") + " -f null -", &s));
-  const double without = ffmpeg_rtime(run(base + "null -f null -", &s));
-  if (with < 0 || without < 0 || with <= without) return -1.0;
-  return count / (with - without);
+  return difference(base + "gblur=sigma=2:planes=" + (all_planes ? "7" : "1") + " -f null -", base + "null -f null -",
+                    count, [](const std::string& out, double) { return ffmpeg_rtime(out); });
 }
 
-double gaussianblur_fps(const std::string& raw, const Frame& f, int count) {
+Rate gaussianblur_fps(const std::string& raw, const Frame& f, int count) {
   const std::string base = "gst-launch-1.0 -q filesrc location=" + raw + " ! rawvideoparse format=i420 width=" +
                            std::to_string(f.w) + " height=" + std::to_string(f.h) +
                            " framerate=30/1 ! videoconvert ! video/x-raw,format=AYUV ! ";
-  double with, without;
-  const std::string a = run(base + "gaussianblur sigma=2 ! fakesink sync=false", &with);
-  const std::string b = run(base + "fakesink sync=false", &without);
-  if (a.rfind("FAILED", 0) == 0 || b.rfind("FAILED", 0) == 0 || with <= without) return -1.0;
-  return count / (with - without);
+  return difference(base + "gaussianblur sigma=2 ! fakesink sync=false", base + "fakesink sync=false", count,
+                    [](const std::string& out, double s) { return out.rfind("FAILED", 0) == 0 ? -1.0 : s; });
 }
 
 struct Row {
   std::string size, format, planes, threads, impl;
   int id;
-  double fps;
+  Rate rate;
 };
 
 }  // namespace
@@ -256,13 +295,13 @@ int main(int argc, char** argv) {
           if (quick && id != 1 && id != 6) continue;
           const iir2d::FilterParams p = params_for(id);
           for (auto* e : {&one, &all}) {
-            const double fps = time_frames(frames, n, filter_with([&, e](const auto& in, const auto& out) {
+            const Rate fps = time_frames(frames, n, filter_with([&, e](const auto& in, const auto& out) {
               e->filter_video_component(in, out, p, 1.0);
             }));
             rows.push_back({size, format, planes, e == &one ? "1" : "all", "fastcpu", id, fps});
           }
           if (w == 1920 && (!quick || id == 6)) {
-            const double fps = time_frames(frames, 2, filter_with([&](const auto& in, const auto& out) {
+            const Rate fps = time_frames(frames, 2, filter_with([&](const auto& in, const auto& out) {
               iir2d::ref::filter_video_component(in, out, p, 1.0);
             }));
             rows.push_back({size, format, planes, "1", "refcpu", id, fps});
@@ -281,34 +320,41 @@ int main(int argc, char** argv) {
     }
   }
   // Table, with the ratio to ffmpeg's gblur in the same configuration and threads.
-  auto find = [&](const Row& r, const std::string& impl, const std::string& threads, int id) -> double {
+  auto find = [&](const Row& r, const std::string& impl, const std::string& threads, int id) -> const Row* {
     for (const Row& o : rows)
       if (o.size == r.size && o.format == r.format && o.planes == r.planes && o.impl == impl && o.threads == threads &&
           o.id == id)
-        return o.fps;
-    return -1.0;
+        return &o;
+    return nullptr;
   };
-  std::printf("\n| size | format | planes | threads | implementation | id | frames/s | vs gblur | vs refcpu | vs id 1 |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::printf("\n| size | format | planes | threads | implementation | id | frames/s | frames/CPU-s | vs gblur | vs refcpu | vs id 1 |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   std::FILE* c = csv.empty() ? nullptr : std::fopen(csv.c_str(), "w");
-  if (c) std::fprintf(c, "size,format,planes,threads,implementation,id,fps,vs_gblur,vs_refcpu,vs_id1\n");
+  if (c) std::fprintf(c, "size,format,planes,threads,implementation,id,fps,cpu_fps,vs_gblur,vs_refcpu,vs_id1\n");
   for (const Row& r : rows) {
-    auto ratio = [&](double other) { return other > 0 && r.fps > 0 ? r.fps / other : -1.0; };
-    const double g = r.impl == "fastcpu" ? ratio(find(r, "ffmpeg gblur", r.threads, 6)) : -1.0;
-    const double o = r.impl == "fastcpu" && r.threads == "1" ? ratio(find(r, "refcpu", "1", r.id)) : -1.0;
-    const double i1 = r.impl == "fastcpu" ? ratio(find(r, "fastcpu", r.threads, 1)) : -1.0;
+    // Ratios of wall frames/s, except against refcpu (one thread both): CPU frames/s.
+    auto ratio = [](double a, const Row* other, bool cpu) {
+      if (!other) return -1.0;
+      const double b = cpu ? other->rate.cpu_fps : other->rate.fps;
+      return a > 0 && b > 0 ? a / b : -1.0;
+    };
+    const bool fast = r.impl == "fastcpu";
+    const double g = fast ? ratio(r.rate.fps, find(r, "ffmpeg gblur", r.threads, 6), false) : -1.0;
+    const double o = fast && r.threads == "1" ? ratio(r.rate.cpu_fps, find(r, "refcpu", "1", r.id), true) : -1.0;
+    const double i1 = fast ? ratio(r.rate.fps, find(r, "fastcpu", r.threads, 1), false) : -1.0;
     auto cell = [](double v, const char* fmt) {
       if (v < 0) return std::string("–");
       char b[32];
       std::snprintf(b, sizeof b, fmt, v);
       return std::string(b);
     };
-    std::printf("| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", r.size.c_str(), r.format.c_str(),
-                r.planes.c_str(), r.threads.c_str(), r.impl.c_str(), r.id, cell(r.fps, "%.1f").c_str(),
-                cell(g, "%.2f").c_str(), cell(o, "%.1f").c_str(), cell(i1, "%.2f").c_str());
+    std::printf("| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.size.c_str(), r.format.c_str(),
+                r.planes.c_str(), r.threads.c_str(), r.impl.c_str(), r.id, cell(r.rate.fps, "%.1f").c_str(),
+                cell(r.rate.cpu_fps, "%.1f").c_str(), cell(g, "%.2f").c_str(), cell(o, "%.1f").c_str(),
+                cell(i1, "%.2f").c_str());
     if (c)
-      std::fprintf(c, "%s,%s,%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f\n", r.size.c_str(), r.format.c_str(), r.planes.c_str(),
-                   r.threads.c_str(), r.impl.c_str(), r.id, r.fps, g, o, i1);
+      std::fprintf(c, "%s,%s,%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.3f\n", r.size.c_str(), r.format.c_str(),
+                   r.planes.c_str(), r.threads.c_str(), r.impl.c_str(), r.id, r.rate.fps, r.rate.cpu_fps, g, o, i1);
   }
   if (c) std::fclose(c);
   return 0;
