@@ -23,6 +23,10 @@
 
 struct CUstream_st;
 
+namespace iir2d::fastcpu {
+class Engine;
+}
+
 namespace iir2d::gst::filter {
 
 /* A padding byte of a packed plane as a component of 8-bit samples. */
@@ -119,9 +123,11 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
   return {};
 }
 
-/* System memory: refcpu on frames mapped for reading and writing. */
+/* System memory, on frames mapped for reading and writing: the fast CPU
+ * path on `fast` (iir2d/fastcpu.h), or the CPU reference (refcpu) where
+ * `fast` is null. */
 std::string run_plan_cpu(const FramePlan& plan, const GstVideoFrame* in, const GstVideoFrame* out,
-                         const FrameJob& job);
+                         const FrameJob& job, iir2d::fastcpu::Engine* fast);
 
 /* ---- CUDA (backend_cuda.cpp, in builds with CUDA only) ------------------ */
 

@@ -12,8 +12,11 @@
  * Video in CUDA memory (`video/x-raw(memory:CUDAMemory)`) is filtered on the
  * GPU by the project's CUDA kernels, on the element's own CUDA stream in the
  * pipeline's shared #GstCudaContext. Video in system memory is filtered by
- * the CPU reference implementation (exact, but slow: meant for tests and
- * small frames). CUDA memory in and system memory out (or the reverse) is
+ * the project's fast CPU path (vectorised, on #GstIir2dFilter:n-threads
+ * threads, checked against the CPU reference); the environment variable
+ * `IIR2D_CPU_PATH=reference` runs the one-thread CPU reference itself
+ * instead, for debugging (the element's INFO log says which one runs).
+ * CUDA memory in and system memory out (or the reverse) is
  * never negotiated: put `cudaupload`/`cudadownload` around the element.
  * On GStreamer 1.24+ a frame waits on the GPU for its input's pending work
  * (a decoder's copy), runs on its output memory's stream and leaves the
@@ -166,6 +169,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -174,6 +180,7 @@
 #include "../common/locked_settings.h"
 #include "backends.h"
 #include "frame_plan.h"
+#include "iir2d/fastcpu.h"
 #include "settings.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_iir2d_filter_debug);
@@ -218,6 +225,12 @@ struct GstIir2dFilterPrivate {
   GstIir2dPlanes temporal_planes = GST_IIR2D_PLANES_LUMA;
   GstIir2dFieldMode temporal_field_mode = GST_IIR2D_FIELD_MODE_AUTO;
   std::atomic<bool> reset_pending{false};
+
+  /* System memory: the fast CPU path's engine (its threads and buffers),
+   * made on the first frame and again when n-threads changes; or the CPU
+   * reference where IIR2D_CPU_PATH=reference (read in start()). */
+  std::unique_ptr<iir2d::fastcpu::Engine> fast_cpu;
+  bool cpu_reference = false;
 
   /* CUDA memory: the pipeline's context, our stream and a second one for
    * plane copies beside the filter; device memory slots kWorkspaceSlot and
@@ -273,6 +286,12 @@ static gboolean gst_iir2d_filter_start(GstBaseTransform* trans) {
   GstIir2dFilter* self = GST_IIR2D_FILTER(trans);
   const Settings s = copy_settings(self);
   gst_base_transform_set_passthrough(trans, s.passthrough());
+  const char* cpu_path = g_getenv("IIR2D_CPU_PATH");
+  self->priv->cpu_reference = cpu_path && g_strcmp0(cpu_path, "reference") == 0;
+  if (cpu_path && !self->priv->cpu_reference && *cpu_path)
+    GST_WARNING_OBJECT(self, "IIR2D_CPU_PATH=%s is not 'reference'; using the fast CPU path", cpu_path);
+  if (self->priv->cpu_reference)
+    GST_INFO_OBJECT(self, "system memory: the CPU reference (IIR2D_CPU_PATH=reference), one thread");
   if (iir2d::gst::cuda_built() && !self->priv->cuda.open(s.cuda_device_id))
     GST_INFO_OBJECT(self, "CUDA unavailable (%s); only system memory can be filtered",
                     self->priv->cuda.unavailable_reason().c_str());
@@ -282,6 +301,7 @@ static gboolean gst_iir2d_filter_start(GstBaseTransform* trans) {
 static gboolean gst_iir2d_filter_stop(GstBaseTransform* trans) {
   GstIir2dFilterPrivate* priv = GST_IIR2D_FILTER(trans)->priv;
   priv->cuda.close();
+  priv->fast_cpu.reset();
   priv->have_info = false;
   priv->cuda_caps = false;
   priv->temporal_valid[0] = priv->temporal_valid[1] = false;
@@ -608,7 +628,24 @@ static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob
   priv->temporal_field_mode = s.field_mode;
 }
 
-/* System memory: the CPU reference. */
+/* The fast CPU path's engine for these settings' n-threads; an error text
+ * if its threads cannot be made. */
+static std::string ensure_fast_cpu(GstIir2dFilter* self, const Settings& s) {
+  GstIir2dFilterPrivate* priv = self->priv;
+  const unsigned threads = s.n_threads == 0 ? iir2d::fastcpu::default_threads() : s.n_threads;
+  if (priv->fast_cpu && priv->fast_cpu->threads() == threads) return {};
+  priv->fast_cpu.reset();
+  try {
+    priv->fast_cpu = std::make_unique<iir2d::fastcpu::Engine>(threads);
+  } catch (const std::exception& e) {
+    return std::string("cannot start ") + std::to_string(threads) + " threads (" + e.what() + "); lower n-threads";
+  }
+  GST_INFO_OBJECT(self, "system memory: the fast CPU path, %u threads, %s kernels", priv->fast_cpu->threads(),
+                  priv->fast_cpu->isa_name());
+  return {};
+}
+
+/* System memory: the fast CPU path, or the CPU reference. */
 static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf,
                                       const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
@@ -636,10 +673,11 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
     return GST_FLOW_ERROR;
   }
 
+  std::string error = priv->cpu_reference ? std::string() : ensure_fast_cpu(self, s);
   FrameJob job;
   Picture picture = Picture::Frame;
   const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job, &picture);
-  const std::string error = run_plan_cpu(plan, &in_frame, &out_frame, job);
+  if (error.empty()) error = run_plan_cpu(plan, &in_frame, &out_frame, job, priv->fast_cpu.get());
   finish_frame(self, s, job, picture, error.empty());
   gst_video_frame_unmap(&out_frame);
   gst_video_frame_unmap(&in_frame);

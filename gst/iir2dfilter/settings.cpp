@@ -96,6 +96,7 @@ const PropertyField<Settings> kFields[] = {
     field<&Settings::temporal_alpha_max>(PROP_TEMPORAL_ALPHA_MAX),
     field<&Settings::motion_threshold>(PROP_MOTION_THRESHOLD),
     field<&Settings::field_mode>(PROP_FIELD_MODE),
+    field<&Settings::n_threads>(PROP_N_THREADS),
 };
 
 }  // namespace
@@ -227,6 +228,14 @@ void install_properties(GObjectClass* klass) {
                         "Progressive video is "
                         "the same in both. A change restarts temporal smoothing",
                         GST_TYPE_IIR2D_FIELD_MODE, kDefaults.field_mode, live));
+  /* As videoconvert's n-threads (0 = one per core); applies from the next
+   * frame (the CPU path's pool is made again). */
+  g_object_class_install_property(
+      klass, PROP_N_THREADS,
+      g_param_spec_uint("n-threads", "Threads",
+                        "Maximum number of threads of the CPU path (video in system memory); 0 = one per CPU core. "
+                        "Environment IIR2D_CPU_PATH=reference runs the one-thread CPU reference instead",
+                        0, G_MAXINT, kDefaults.n_threads, live));
 }
 
 bool set_property(Settings& s, guint prop_id, const GValue* value) {

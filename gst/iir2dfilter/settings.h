@@ -36,6 +36,7 @@ enum Property : guint {
   PROP_TEMPORAL_ALPHA_MAX,
   PROP_MOTION_THRESHOLD,
   PROP_FIELD_MODE,
+  PROP_N_THREADS,
 };
 
 /* Property values, with their defaults. */
@@ -56,6 +57,7 @@ struct Settings {
   gdouble temporal_alpha_max = 0.95;
   gdouble motion_threshold = 0.08;
   GstIir2dFieldMode field_mode = GST_IIR2D_FIELD_MODE_AUTO;
+  guint n_threads = 0;  // system memory: threads of the CPU path, 0 = one per core
 
   bool temporal() const { return temporal_mode != GST_IIR2D_TEMPORAL_OFF; }
   /* Output == input: no copy, no kernel (gstvideobalance.c decides its
