@@ -350,6 +350,22 @@ __global__ void __launch_bounds__(Cfg::kThreads, has_backward(SH) ? 2 : 3)
     return r < s1 ? p.aux + static_cast<std::ptrdiff_t>(r) * p.aux_pitch + ccol
                   : seg_scratch + static_cast<std::ptrdiff_t>(r - s1) * p.width + ccol;
   };
+  // Parks the forward results of rows r0 … r0+P−1 that lie in [s0, lim): rows inside the segment by
+  // pointer increments, the others (warm-up rows past s1: F1A1's scratch) one by one.
+  auto park = [&](int r0, const Store (&v)[P], int lim) {
+    if (r0 >= s0 && r0 + P <= s1) {
+      Store* q = p.aux + static_cast<std::ptrdiff_t>(r0) * p.aux_pitch + ccol;
+IIR2D_UNROLL
+      for (int k = 0; k < P; ++k) {
+        *q = v[k];
+        q += p.aux_pitch;
+      }
+    } else {
+IIR2D_UNROLL
+      for (int k = 0; k < P; ++k)
+        if (r0 + k >= s0 && r0 + k < lim) *fwd_ptr(r0 + k) = v[k];
+    }
+  };
 
   C c1y1 = C(0), c1y2 = C(0), c2y1 = C(0), c2y2 = C(0);
   Acc c2h1 = static_cast<Acc>(0), c2h2 = static_cast<Acc>(0);
@@ -460,13 +476,7 @@ IIR2D_UNROLL
 
         if constexpr (kF1A1) {
           // Stage-1 outputs at [s0, fwd_end): below s1 in aux, from s1 on in the scratch.
-          if (active) {
-IIR2D_UNROLL
-            for (int k = 0; k < P; ++k) {
-              const int r = r0 + k;
-              if (r >= s0 && r < hi) *fwd_ptr(r) = v[k];
-            }
-          }
+          if (active) park(r0, v, hi);
           if (g.bwd_iir2d) {
 IIR2D_UNROLL
             for (int k = 0; k < P; ++k) {
@@ -475,13 +485,7 @@ IIR2D_UNROLL
             }
           }
         } else if constexpr (kDer) {
-          if (active) {
-IIR2D_UNROLL
-            for (int k = 0; k < P; ++k) {
-              const int r = r0 + k;
-              if (r >= s0 && r < s1) *fwd_ptr(r) = v[k];
-            }
-          }
+          if (active) park(r0, v, s1);
         } else if (active) {
           sink.put_rows(r0, v, ow, s0, s1);
         }
