@@ -135,6 +135,36 @@ bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const d
 }
 
 /**
+ * Whether the fast passes take the scan column pass (detail/scan_col.cuh)
+ * for this program, else the tiled column pass: the first-order shapes of
+ * ids 1, 7 and 5 everywhere; the first-order cascade (id 2) on float64
+ * planes and video at f64; the biquad (ids 3, 8) for video at f64; the
+ * Deriche pair (id 6) where the planes are float32 (f32 and mixed); never
+ * the two-biquad cascade (id 4), whose 2×2 folds cost more than the tiled
+ * pass's warm-ups. Measured on the H200 at 4K: docs/PERFORMANCE.md, "Round 4".
+ */
+bool scan_cols(const Plan& plan, const FilterParams& params, bool video, const detail::Tuning& t) {
+  if (!t.col_scan) return false;
+  if (t.col_scan_shapes >= 0) return ((static_cast<unsigned>(t.col_scan_shapes) >> static_cast<unsigned>(plan.fast)) & 1u) != 0;
+  const bool f64 = params.precision == Precision::F64;
+  switch (plan.fast) {
+    case FastShape::F1:
+    case FastShape::F1A1:
+      return true;
+    case FastShape::F1F1:
+      return f64;
+    case FastShape::F2:
+      return video && f64;
+    case FastShape::Deriche:
+      return !f64;
+    case FastShape::F2F2:
+    case FastShape::None:
+      break;
+  }
+  return false;
+}
+
+/**
  * Whether the scan row pass keeps the codes of samples quantised to `depth`
  * bits afterwards (0: a plain plane, no codes): its float32 sums are
  * reordered, which moves round(o * max) across a half for deep samples.
@@ -353,6 +383,8 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
     job.cols = job.rows;
     plan_segments(job.row_policy, job.col_policy, warm);
     job.row_scan = scan_rows(plan, params, false, t) && scan_keeps_codes(params, depth, t);
+    job.col_scan = scan_cols(plan, params, false, t) && scan_keeps_codes(params, depth, t);
+    job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
     return detail::run_fast_plane<Store, Acc>(job, stream);
   }
 
@@ -447,6 +479,8 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     job.cols = job.rows;
     plan_segments(job.row_policy, job.col_policy, warm);
     job.row_scan = scan_rows(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
+    job.col_scan = scan_cols(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
+    job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
     return detail::run_fast_video<Store, Acc>(job, stream);
   }
 

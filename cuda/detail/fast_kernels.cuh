@@ -797,6 +797,19 @@ __device__ __forceinline__ void fill_lut(Store* lut, Store max_code) {
     lut[i] = normalise_code<Store>(static_cast<unsigned>(i), max_code);
 }
 
+/**
+ * Fills the block's normalisation table for `src` and points `src` at it
+ * (whole block; a barrier follows). One table per kernel that calls this.
+ */
+template <typename Store>
+__device__ __forceinline__ void bind_code_lut(CodeSamples<Store>& src) {
+  __shared__ Store lut[kLutSize];
+  fill_lut(lut, src.max_code);
+  __syncthreads();
+  src.lut = lut;
+  src.use_lut = src.mask < static_cast<unsigned>(kLutSize);
+}
+
 /// Dynamic shared memory of the row pass per block.
 template <typename Store, typename In>
 constexpr std::size_t row_smem_bytes() {
@@ -887,13 +900,7 @@ __global__ void __launch_bounds__(kColThreads) fast_col_kernel(const FastColPara
   extern __shared__ __align__(16) unsigned char fast_smem[];
   constexpr int kStages = kStagesFor<Store>;
   Out out = p.out;
-  if constexpr (Out::kCodes) {
-    __shared__ Store lut[kLutSize];
-    fill_lut(lut, out.src.max_code);
-    __syncthreads();
-    out.src.lut = lut;
-    out.src.use_lut = out.src.mask < static_cast<unsigned>(kLutSize);
-  }
+  if constexpr (Out::kCodes) bind_code_lut(out.src);
   // Every thread stays to the end: the ring's barriers count the whole block.
   const int col0 = static_cast<int>(blockIdx.x) * kColThreads;
   const int sg = static_cast<int>(blockIdx.y);

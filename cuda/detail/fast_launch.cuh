@@ -18,6 +18,7 @@
 
 #include "detail/fast_kernels.cuh"
 #include "detail/result_util.h"
+#include "detail/scan_col.cuh"
 #include "detail/scan_row.cuh"
 #include "iir2d/cuda_filter.h"
 #include "iir2d/cuda_layout.h"
@@ -102,6 +103,8 @@ struct FastPlaneJob {
   SegmentLaunch<Store, Acc> cols;  ///< segments along columns (length height)
   SegmentPolicy row_policy, col_policy;
   bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
+  bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
+  int col_scan_blocks_per_sm;
 };
 
 /// A video component through both passes, blend and quantisation fused.
@@ -131,6 +134,8 @@ struct FastVideoJob {
   SegmentLaunch<Store, Acc> cols;
   SegmentPolicy row_policy, col_policy;
   bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
+  bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
+  int col_scan_blocks_per_sm;
 };
 
 // ---------------------------------------------------------------------------
@@ -335,6 +340,99 @@ Result launch_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::
                           "fast column pass: cudaFuncSetAttribute", where);
 }
 
+/**
+ * Configuration of the scan column pass: 8 rows per thread, 8 warps per
+ * block (64-row chunks), 2 chunks loaded ahead, carries in the accumulator
+ * type (float for f32, float64 for mixed and f64).
+ */
+template <typename Store, typename Acc>
+struct ColScanConfigFor {
+  using type = ColScanCfg<8, 8, 2, Acc>;
+};
+
+/**
+ * Segment length of the scan column pass: about `blocks_per_sm` blocks per
+ * SM over the column groups of 32, never shorter than 4·W (the warm-up of
+ * an interior segment then costs at most a quarter more rows) nor than a
+ * chunk; `fixed` > 0 (Tuning::fixed_col_segment, tests) forces a length.
+ */
+inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, int sm_count, int blocks_per_sm,
+                            int fixed) {
+  auto up = [&](long long v) { return (v + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk; };
+  if (fixed > 0) {  // tests: this length rounded up to a chunk (interior segments then warm up across several)
+    long long S = up(fixed);
+    if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
+    return static_cast<int>(S);
+  }
+  const long long groups = (static_cast<long long>(width) + 31) / 32;
+  long long nseg = static_cast<long long>(sm_count) * (blocks_per_sm > 0 ? blocks_per_sm : 1) / groups;
+  if (nseg < 1) nseg = 1;
+  long long S = up((height + nseg - 1) / nseg);
+  S = S < up(4LL * W) ? up(4LL * W) : S;
+  if (S > up(height)) S = up(height);
+  if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
+  return static_cast<int>(S);
+}
+
+/// The scan column pass (scan_col.cuh): mid into `out` (aux, scratch: forward results of F1A1 and Deriche).
+template <FastShape SH, typename Store, typename Acc, typename Out>
+Result launch_scan_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::ptrdiff_t aux_pitch,
+                        Store* scratch, const Out& out, int width, int height, const SegmentLaunch<Store, Acc>& seg,
+                        int sm_count, int blocks_per_sm, int fixed, cudaStream_t stream, const char* where) {
+  using Cfg = typename ColScanConfigFor<Store, Acc>::type;
+  using C = typename Cfg::C;
+  ScanColParams<Store, Acc, Out, C> p;
+  p.in = mid;
+  p.in_pitch = mid_pitch;
+  p.aux = aux;
+  p.aux_pitch = aux_pitch;
+  p.scratch = scratch;
+  p.scratch_len = seg.scratch_len;
+  p.out = out;
+  p.width = width;
+  p.height = height;
+  p.coef = seg.coef;
+  p.border = seg.border;
+  p.constant = seg.constant;
+  p.exact = seg.exact;
+  p.L = seg.L;
+  p.W = seg.W;
+  p.S = scan_col_segment(width, height, Cfg::kRows, seg.W, sm_count, blocks_per_sm, fixed);
+  // F1A1's scratch holds W rows per segment and ceil(height / W) segments (dispatch.cu, fast_scratch_elems).
+  if (SH == FastShape::F1A1 && p.S < seg.W) p.S = (seg.W + Cfg::kRows - 1) / Cfg::kRows * Cfg::kRows;
+  const auto& a = seg.coef.sec[0];
+  const auto& b = seg.coef.sec[1];
+  constexpr bool k2 = SH == FastShape::F2 || SH == FastShape::F2F2 || SH == FastShape::Deriche;
+  ScanPowers<C> pw;
+  scan_powers(pw, Cfg::P, static_cast<double>(a.fb1), static_cast<double>(a.fb2), k2);
+  for (int j = 0; j < 4; ++j) p.q[0][j] = pw.q[0][j];
+  // Stage 2 (F1F1, F2F2), the anti-causal stage (F1A1), or the Deriche pair's anti-causal half (same poles).
+  if (SH != FastShape::Deriche)
+    scan_powers(pw, Cfg::P, static_cast<double>(b.fb1), static_cast<double>(b.fb2), SH == FastShape::F2F2);
+  for (int j = 0; j < 4; ++j) p.q[1][j] = pw.q[0][j];
+  const dim3 grid(static_cast<unsigned>((width + 31) / 32), static_cast<unsigned>((height + p.S - 1) / p.S), 1);
+  scan_col_kernel<SH, Cfg, Store, Acc, Out><<<grid, Cfg::kThreads, 0, stream>>>(p);
+  return check_launch(stream, where);
+}
+
+/// The column pass of a job: the scan column pass where chosen, else the tiled one.
+template <FastShape SH, typename Store, typename Acc, typename Out>
+Result launch_col_pass(bool scan, int blocks_per_sm, const Store* mid, std::ptrdiff_t mid_pitch, Store* aux,
+                       std::ptrdiff_t aux_pitch, Store* scratch, const Out& out, int width, int height,
+                       const SegmentLaunch<Store, Acc>& seg, const SegmentPolicy& pol, cudaStream_t stream,
+                       const char* scan_where, const char* tiled_where) {
+  if constexpr (scan_col_shape(SH)) {
+    if (scan)
+      return launch_scan_cols<SH, Store, Acc>(mid, mid_pitch, aux, aux_pitch, scratch, out, width, height, seg,
+                                              pol.sm_count, blocks_per_sm, pol.fixed, stream, scan_where);
+  }
+  (void)scan;
+  (void)blocks_per_sm;
+  (void)scan_where;
+  return launch_cols<SH, Store, Acc>(mid, mid_pitch, aux, aux_pitch, scratch, out, width, height, seg, pol, stream,
+                                     tiled_where);
+}
+
 template <FastShape SH, typename Store, typename Acc>
 Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
   const PlaneIn<Store> in{j.in, j.in_pitch, j.in_vec};
@@ -342,8 +440,9 @@ Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stre
                                              j.row_policy, stream, "scan row pass launch", "fast row pass launch");
   if (!r) return r;
   const PlaneOut<Store, Acc> out{j.out, j.out_pitch};
-  return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.out, j.out_pitch, j.scratch, out, j.width, j.height,
-                                     j.cols, j.col_policy, stream, "fast column pass launch");
+  return launch_col_pass<SH, Store, Acc>(j.col_scan, j.col_scan_blocks_per_sm, j.mid, j.mid_pitch, j.out, j.out_pitch,
+                                         j.scratch, out, j.width, j.height, j.cols, j.col_policy, stream,
+                                         "scan column pass launch", "fast column pass launch");
 }
 
 template <FastShape SH, typename Store, typename Acc>
@@ -375,8 +474,9 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   out.max_code_d = j.max_code_d;
   out.strength = j.strength;
   out.one_minus_strength = j.one_minus_strength;
-  return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, j.aux, j.mid_pitch, j.scratch, out, j.width, j.height,
-                                     j.cols, j.col_policy, stream, "fast video column pass launch");
+  return launch_col_pass<SH, Store, Acc>(j.col_scan, j.col_scan_blocks_per_sm, j.mid, j.mid_pitch, j.aux, j.mid_pitch,
+                                         j.scratch, out, j.width, j.height, j.cols, j.col_policy, stream,
+                                         "scan video column pass launch", "fast video column pass launch");
 }
 
 /**

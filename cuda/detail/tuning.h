@@ -41,6 +41,16 @@ struct Tuning {
   /// refcpu's by an ulp or so, which round(o * max) turns into code
   /// differences in deep samples. Why 8: docs/PERFORMANCE.md, "Tuning notes".
   int scan_f32_max_depth = 8;
+  /// Columns by the scan column pass (scan_col.cuh) where the measured
+  /// table chooses it (dispatch.cu, scan_cols()) and the scan row pass
+  /// would keep the codes (the same float32 reordering); false: the tiled
+  /// column pass everywhere.
+  bool col_scan = true;
+  /// Shapes (bit FastShape) that take the scan column pass when col_scan is
+  /// on; -1: the measured choice (dispatch.cu, scan_cols()).
+  int col_scan_shapes = -1;
+  /// Blocks per SM that the scan column pass's segment count aims at.
+  int col_scan_blocks_per_sm = 4;
   /// Run the correctness-first kernels of issue 2 (one thread per
   /// sequence) instead of the fast passes: the benchmark's baseline.
   bool generic_only = false;

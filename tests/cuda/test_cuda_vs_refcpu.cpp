@@ -810,6 +810,63 @@ INSTANTIATE_TEST_SUITE_P(All, ScanRows,
                          seg_case_name);
 
 /**
+ * The scan column pass (detail/scan_col.cuh, issue 15): 32 columns per block,
+ * 8 warps of 8 rows per 64-row chunk, carries folded through shared memory,
+ * a few long segments per column. Columns shorter than, equal to and longer
+ * than one chunk and a few chunks (the two chunks loaded ahead wrapping),
+ * planes narrower than a block's 32 columns and not a multiple of them
+ * (idle lanes), columns that start inside the warm-up chunk of the exact
+ * initialisation, tall planes cut into several segments (default count and
+ * forced 64-row segments, shorter than the warm-up), and the tiled column
+ * pass on the same planes for comparison. Ids 5 and 6 sweep each segment
+ * forward and back (F1A1's stage-1 outputs past a segment in the scratch).
+ * The first two force the scan column pass for every shape (the default
+ * table, dispatch.cu's scan_cols(), takes it for some only).
+ */
+class ScanCols : public DeviceTestP<SegTuple> {};
+
+TEST_P(ScanCols, ColumnLengthsAroundChunks) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  iir2d::cuda::detail::Tuning t;
+  t.col_scan_shapes = 0x3f;  // every shape, whatever the measured table picks
+  TuningScope scope(t);
+  for (const PlaneSize& size : {PlaneSize{3, 63, 0}, PlaneSize{2, 64, 0}, PlaneSize{3, 65, 1}, PlaneSize{33, 127, 0},
+                                PlaneSize{2, 128, 0}, PlaneSize{5, 129, 3}, PlaneSize{40, 300, 0}, PlaneSize{2, 1031, 0},
+                                PlaneSize{9, 2, 0}, PlaneSize{33, 5, 0}, PlaneSize{70, 2000, 1}})
+    run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                      static_cast<int>(precision), size.width, size.height, 64}));
+}
+
+TEST_P(ScanCols, ForcedShortSegments) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  iir2d::cuda::detail::Tuning t;
+  t.fixed_col_segment = 64;
+  t.col_scan_shapes = 0x3f;
+  TuningScope scope(t);
+  for (const PlaneSize& size : {PlaneSize{37, 301, 0}, PlaneSize{64, 129, 2}})
+    run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                      static_cast<int>(precision), size.width, size.height, 65}));
+}
+
+TEST_P(ScanCols, TiledColumnPassStillMatches) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  iir2d::cuda::detail::Tuning t;
+  t.col_scan = false;
+  TuningScope scope(t);
+  for (const PlaneSize& size : {PlaneSize{41, 300, 0}, PlaneSize{5, 7, 1}})
+    run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                      static_cast<int>(precision), size.width, size.height, 66}));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ScanCols,
+                         ::testing::Combine(::testing::Range(1, 9), ::testing::ValuesIn(kBorders),
+                                            ::testing::ValuesIn(kInits), ::testing::ValuesIn(kPrecisions)),
+                         seg_case_name);
+
+/**
  * Diagnostic, not run by default (--gtest_also_run_disabled_tests): 16-bit
  * video at f32 through the scan row pass. Expected to FAIL the 0.1 % code
  * criterion, which is why such components take the tiled row pass
