@@ -325,16 +325,18 @@ TEST(QualityMeterElement, PadsAndMetadata) {
   int sinks = 0, srcs = 0;
   for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
     auto* t = static_cast<GstStaticPadTemplate*>(l->data);
-    EXPECT_EQ(t->presence, GST_PAD_ALWAYS) << t->name_template;
+    const std::string name = t->name_template;
+    // reference, distorted and src always; distorted_%u on request (issue 13).
+    EXPECT_EQ(t->presence, name == "distorted_%u" ? GST_PAD_REQUEST : GST_PAD_ALWAYS) << name;
     if (t->direction == GST_PAD_SINK) {
       ++sinks;
-      EXPECT_TRUE(std::string(t->name_template) == "reference" || std::string(t->name_template) == "distorted");
+      EXPECT_TRUE(name == "reference" || name == "distorted" || name == "distorted_%u") << name;
     } else {
       ++srcs;
       EXPECT_STREQ(t->name_template, "src");
     }
   }
-  EXPECT_EQ(sinks, 2);
+  EXPECT_EQ(sinks, 3);
   EXPECT_EQ(srcs, 1);
   GstElement* e = gst_element_factory_create(f, nullptr);
   EXPECT_TRUE(GST_IS_AGGREGATOR(e));
@@ -775,6 +777,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+std::string run_command(const std::string& cmd, int* status);
+
 TEST(QualityMeterOutputs, StatsFileCsv) {
   REQUIRE_ELEMENT("qualitymeter");
   TempDir dir;
@@ -783,19 +787,38 @@ TEST(QualityMeterOutputs, StatsFileCsv) {
                     "stats-file=" + dir.file("stats.csv"));
   ASSERT_TRUE(r.eos) << r.error;
   const auto lines = read_lines(dir.file("stats.csv"));
-  ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0], "# qualitymeter-stats version=1 format=csv");
-  EXPECT_EQ(lines[1], "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,"
-                      "temporal-delta");
-  const auto row0 = split(lines[2], ','), row1 = split(lines[3], ',');
-  ASSERT_EQ(row0.size(), 12u);
-  EXPECT_EQ(row0[0], "0");
-  EXPECT_EQ(row1[1], std::to_string(kFrame));
-  EXPECT_NEAR(std::stod(row0[3]), qcases::psnr(100, 255), 1e-9);
-  EXPECT_EQ(row0[4], "inf");  // identical chroma
-  EXPECT_EQ(row1[6], "inf");  // identical frame
-  EXPECT_EQ(row1[10], "1");
-  EXPECT_NEAR(std::stod(row1[11]), 10.0 / 255, 1e-9) << "the distorted luma moved by 10 codes, the reference not";
+  ASSERT_EQ(lines.size(), 3u);
+  // The first line is the header row (issue 12: it was a "# qualitymeter-stats" comment line).
+  EXPECT_EQ(lines[0], "pad,frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-r,psnr-g,psnr-b,psnr-a,psnr-avg,"
+                      "ssim-y,ssim-u,ssim-v,ssim-r,ssim-g,ssim-b,ssim-a,ssim-all,temporal-delta,stats-version");
+  const auto header = split(lines[0], ',');
+  auto col = [&](const std::vector<std::string>& row, const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return it == header.end() ? std::string() : row.at(it - header.begin());
+  };
+  const auto row0 = split(lines[1], ','), row1 = split(lines[2], ',');
+  ASSERT_EQ(row0.size(), header.size());
+  EXPECT_EQ(col(row0, "pad"), "distorted");
+  EXPECT_EQ(col(row0, "frame"), "0");
+  EXPECT_EQ(col(row1, "pts"), std::to_string(kFrame));
+  EXPECT_NEAR(std::stod(col(row0, "psnr-y")), qcases::psnr(100, 255), 1e-9);
+  EXPECT_EQ(col(row0, "psnr-u"), "inf");  // identical chroma
+  EXPECT_EQ(col(row0, "psnr-r"), "");     // not an RGB format
+  EXPECT_EQ(col(row1, "psnr-avg"), "inf");  // identical frame
+  EXPECT_EQ(col(row1, "ssim-all"), "1");
+  EXPECT_EQ(col(row1, "stats-version"), "2");
+  EXPECT_NEAR(std::stod(col(row1, "temporal-delta")), 10.0 / 255, 1e-9)
+      << "the distorted luma moved by 10 codes, the reference not";
+
+  // Python's csv.DictReader reads it with no options (issue 12 §4).
+  int status = 0;
+  const std::string out = run_command(
+      "python3 -c \"import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); "
+      "print(len(rows), rows[0]['pad'], rows[1]['frame'], rows[1]['stats-version'])\" " + dir.file("stats.csv"),
+      &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "2 distorted 1 2\n");
 }
 
 TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
@@ -805,8 +828,9 @@ TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
   ASSERT_TRUE(r.eos) << r.error;
   auto lines = read_lines(dir.file("stats.jsonl"));
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0], "{\"format\":\"qualitymeter-stats\",\"version\":1,\"encoding\":\"jsonl\"}");
-  EXPECT_EQ(lines[1].rfind("{\"frame\":0,\"pts\":0,\"running-time\":0,\"psnr-y\":", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[0], "{\"format\":\"qualitymeter-stats\",\"version\":2,\"encoding\":\"jsonl\"}");
+  EXPECT_EQ(lines[1].rfind("{\"pad\":\"distorted\",\"frame\":0,\"pts\":0,\"running-time\":0,\"psnr-y\":", 0), 0u)
+      << lines[1];
   EXPECT_NE(lines[1].find("\"psnr-u\":null,\"psnr-v\":null"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("\"temporal-delta\":"), std::string::npos);
 
@@ -846,7 +870,7 @@ TEST(QualityMeterOutputs, StatsFileIsFlushedAsItGoes) {
     if (gst_message_has_name(m, "qualitymeter")) ++seen;
     gst_message_unref(m);
   }
-  EXPECT_EQ(read_lines(dir.file("s.csv")).size(), 5u) << "version line, header, three rows before EOS";
+  EXPECT_EQ(read_lines(dir.file("s.csv")).size(), 4u) << "header, three rows before EOS";
   gst_object_unref(bus);
   gst_object_unref(ref);
   gst_object_unref(dist);
@@ -913,8 +937,9 @@ TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
   EXPECT_EQ(m->count, 4u);
   EXPECT_NEAR(m->min, v[3], 1e-12);
   EXPECT_NEAR(m->max, v[0], 1e-12);
-  EXPECT_NEAR(m->p50, v[2], 1e-12) << "nearest rank: the 2nd smallest of 4";
-  EXPECT_NEAR(m->p95, v[0], 1e-12) << "nearest rank: the 4th smallest of 4";
+  // Percentiles from 0.01 dB bins: within half a bin of the nearest rank, clamped to [min, max].
+  EXPECT_NEAR(m->p50, v[2], 0.005) << "nearest rank: the 2nd smallest of 4";
+  EXPECT_NEAR(m->p95, v[0], 0.005) << "nearest rank: the 4th smallest of 4";
   EXPECT_NEAR(m->mean, sum / 4, 1e-12);
   EXPECT_NEAR(m->harmonic_mean, 4 / inv, 1e-12);
   for (const char* metric : {"psnr-avg", "ssim-y", "ssim-all", "temporal-delta"})
