@@ -201,11 +201,16 @@ struct _GstQualityMeter {
   GstQualityMeterPrivate* priv;
 };
 
+static void gst_quality_meter_child_proxy_init(gpointer g_iface, gpointer iface_data);
+
 #define gst_quality_meter_parent_class parent_class
-/* The debug category is made with the type: pairing.cpp and report.cpp log to it too. */
+/* The debug category is made with the type: pairing.cpp and report.cpp log to it too.
+ * GstChildProxy: the sink pads are children, so that launch lines set pad
+ * properties (distorted_0::distorted-offset=...). */
 G_DEFINE_TYPE_WITH_CODE(GstQualityMeter, gst_quality_meter, GST_TYPE_AGGREGATOR,
                         GST_DEBUG_CATEGORY_INIT(gst_quality_meter_debug, "qualitymeter", 0,
-                                                "PSNR/SSIM/temporal quality meter"));
+                                                "PSNR/SSIM/temporal quality meter");
+                        G_IMPLEMENT_INTERFACE(GST_TYPE_CHILD_PROXY, gst_quality_meter_child_proxy_init));
 GST_ELEMENT_REGISTER_DEFINE(qualitymeter, "qualitymeter", GST_RANK_NONE, GST_TYPE_QUALITY_METER);
 
 static Settings copy_settings(GstQualityMeter* self) { return self->priv->settings.copy(); }
@@ -440,8 +445,38 @@ static GstAggregatorPad* gst_quality_meter_create_new_pad(GstAggregator* agg, Gs
   });
 }
 
+static GstPad* gst_quality_meter_request_new_pad(GstElement* element, GstPadTemplate* templ, const gchar* name,
+                                                 const GstCaps* caps) {
+  GstPad* pad = GST_ELEMENT_CLASS(parent_class)->request_new_pad(element, templ, name, caps);
+  if (pad) gst_child_proxy_child_added(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));
+  return pad;
+}
+
+/* GstChildProxy over the sink pads. */
+static GObject* gst_quality_meter_child_by_index(GstChildProxy* proxy, guint index) {
+  GObject* child = nullptr;
+  GST_OBJECT_LOCK(proxy);
+  if (gpointer pad = g_list_nth_data(GST_ELEMENT(proxy)->sinkpads, index)) child = G_OBJECT(gst_object_ref(pad));
+  GST_OBJECT_UNLOCK(proxy);
+  return child;
+}
+
+static guint gst_quality_meter_children_count(GstChildProxy* proxy) {
+  GST_OBJECT_LOCK(proxy);
+  const guint n = GST_ELEMENT(proxy)->numsinkpads;
+  GST_OBJECT_UNLOCK(proxy);
+  return n;
+}
+
+static void gst_quality_meter_child_proxy_init(gpointer g_iface, gpointer) {
+  auto* iface = static_cast<GstChildProxyInterface*>(g_iface);
+  iface->get_child_by_index = gst_quality_meter_child_by_index;
+  iface->get_children_count = gst_quality_meter_children_count;
+}
+
 static void gst_quality_meter_release_pad(GstElement* element, GstPad* pad) {
   GstQualityMeter* self = GST_QUALITY_METER(element);
+  gst_child_proxy_child_removed(GST_CHILD_PROXY(element), G_OBJECT(pad), GST_OBJECT_NAME(pad));
   if (GST_IS_QUALITY_METER_PAD(pad) && GST_QUALITY_METER_PAD(pad) != self->priv->distorted) {
     guarded<bool>(element, "releasing a pad", false, [&] {
       /* Its summary so far goes out with it. */
@@ -1134,6 +1169,7 @@ static void gst_quality_meter_class_init(GstQualityMeterClass* klass) {
   element_class->set_context = GST_DEBUG_FUNCPTR(gst_quality_meter_set_context);
   element_class->change_state = GST_DEBUG_FUNCPTR(gst_quality_meter_change_state);
   element_class->release_pad = GST_DEBUG_FUNCPTR(gst_quality_meter_release_pad);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR(gst_quality_meter_request_new_pad);
 
   agg_class->start = GST_DEBUG_FUNCPTR(gst_quality_meter_start);
   agg_class->stop = GST_DEBUG_FUNCPTR(gst_quality_meter_stop);

@@ -92,6 +92,8 @@ struct MeterRun {
   std::vector<std::string> warning_texts;
   std::vector<GstClockTime> output_pts;  // from an appsink named "out", if any
   std::map<std::string, std::vector<FrameReport>> frames_by_meter;
+  std::map<std::string, std::vector<FrameReport>> frames_by_pad;  // "meter/pad" -> its frames
+  std::map<std::string, Summary> summary_by_pad;                  // "meter/pad" -> its (last) summary
 };
 
 struct ObjectDeleter {
@@ -146,8 +148,10 @@ bool take_message(GstMessage* m, MeterRun* run) {
       if (FrameReport::from_structure(s, &f)) {
         run->frames.push_back(f);
         run->frames_by_meter[GST_MESSAGE_SRC_NAME(m)].push_back(f);
+        run->frames_by_pad[std::string(GST_MESSAGE_SRC_NAME(m)) + "/" + f.pad].push_back(f);
       } else if (Summary::from_structure(s, &run->summary)) {
         run->have_summary = true;
+        run->summary_by_pad[std::string(GST_MESSAGE_SRC_NAME(m)) + "/" + run->summary.pad] = run->summary;
       } else if (ThresholdEvent::from_structure(s, &ev)) {
         run->recoveries.push_back(ev);
       }
@@ -156,6 +160,17 @@ bool take_message(GstMessage* m, MeterRun* run) {
     default:
       return false;
   }
+}
+
+/* The "summary" property of a meter or of one of its pads, parsed (the
+ * test fails if it does not parse). */
+Summary read_summary(gpointer object) {
+  GstStructure* s = nullptr;
+  g_object_get(object, "summary", &s, nullptr);
+  Summary parsed;
+  EXPECT_TRUE(Summary::from_structure(s, &parsed));
+  if (s) gst_structure_free(s);
+  return parsed;
 }
 
 /* Sets the pipeline PLAYING, calls `feed` (may push into appsrcs), and
@@ -243,48 +258,69 @@ struct Frame {
   bool lying_meta = false;  // a GstVideoMeta whose stride (10x the width) runs past the buffer
 };
 
-/* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
- * into appsink "out". Pushes the frames, then EOS on both. */
-MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, const std::string& dist_caps,
-                   const std::vector<Frame>& dist, const std::string& props = "", Pipeline* keep = nullptr) {
-  const std::string desc = "appsrc name=ref format=time caps=\"" + ref_caps + "\" ! q.reference " +
-                           "appsrc name=dist format=time caps=\"" + dist_caps + "\" ! q.distorted " +
-                           "qualitymeter name=q " + props + " ! appsink name=out sync=false wait-on-eos=false";
+/* One appsrc into a meter pad. */
+struct Input {
+  std::string pad;  // "reference", "distorted", "distorted_0", ...
+  std::string caps;
+  std::vector<Frame> frames;
+};
+
+/* Pushes `frames` into appsrc `src`, then EOS. */
+void push_frames(GstElement* src, const std::string& caps, const std::vector<Frame>& frames, bool eos = true);
+
+/* An appsrc per input ("src-<pad>") into a qualitymeter "q" (with
+ * `props`), its src into appsink "out". Pushes the frames, then EOS on
+ * each. */
+MeterRun run_inputs(const std::vector<Input>& inputs, const std::string& props = "", Pipeline* keep = nullptr) {
+  std::string desc;
+  for (const Input& in : inputs)
+    desc += "appsrc name=src-" + in.pad + " format=time caps=\"" + in.caps + "\" ! q." + in.pad + " ";
+  desc += "qualitymeter name=q " + props + " ! appsink name=out sync=false wait-on-eos=false";
   Pipeline owned = parse(desc);
   Pipeline& p = keep ? *keep : owned;
   if (keep) p = std::move(owned);
   if (!p) return MeterRun();
   return run_pipeline(p.get(), [&](GstElement* pipeline) {
-    for (const auto& [name, caps, frames] :
-         {std::make_tuple("ref", ref_caps, &ref), std::make_tuple("dist", dist_caps, &dist)}) {
-      GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), name);
-      for (const Frame& f : *frames) {
-        GstBuffer* buf = f.gap ? gst_buffer_new() : make_frame(caps, f.code, f.pts);
-        if (f.gap) {
-          GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
-          GST_BUFFER_PTS(buf) = f.pts;
-          GST_BUFFER_DURATION(buf) = kFrame;
-        }
-        if (f.lying_meta) {
-          GstVideoInfo info;
-          GstCaps* c = gst_caps_from_string(caps.c_str());
-          gst_video_info_from_caps(&info, c);
-          gst_caps_unref(c);
-          gsize offset[GST_VIDEO_MAX_PLANES] = {0};
-          gint strides[GST_VIDEO_MAX_PLANES] = {10 * GST_VIDEO_INFO_WIDTH(&info)};
-          gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
-                                         GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), 1, offset,
-                                         strides);
-        }
-        GstFlowReturn ret = GST_FLOW_OK;
-        g_signal_emit_by_name(src, "push-buffer", buf, &ret);
-        gst_buffer_unref(buf);
-      }
-      GstFlowReturn ret = GST_FLOW_OK;
-      g_signal_emit_by_name(src, "end-of-stream", &ret);
+    for (const Input& in : inputs) {
+      GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), ("src-" + in.pad).c_str());
+      push_frames(src, in.caps, in.frames);
       gst_object_unref(src);
     }
   });
+}
+
+/* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
+ * into appsink "out". Pushes the frames, then EOS on both. */
+MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, const std::string& dist_caps,
+                   const std::vector<Frame>& dist, const std::string& props = "", Pipeline* keep = nullptr) {
+  return run_inputs({{"reference", ref_caps, ref}, {"distorted", dist_caps, dist}}, props, keep);
+}
+
+void push_frames(GstElement* src, const std::string& caps, const std::vector<Frame>& frames, bool eos) {
+  for (const Frame& f : frames) {
+    GstBuffer* buf = f.gap ? gst_buffer_new() : make_frame(caps, f.code, f.pts);
+    if (f.gap) {
+      GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
+      GST_BUFFER_PTS(buf) = f.pts;
+      GST_BUFFER_DURATION(buf) = kFrame;
+    }
+    if (f.lying_meta) {
+      GstVideoInfo info;
+      GstCaps* c = gst_caps_from_string(caps.c_str());
+      gst_video_info_from_caps(&info, c);
+      gst_caps_unref(c);
+      gsize offset[GST_VIDEO_MAX_PLANES] = {0};
+      gint strides[GST_VIDEO_MAX_PLANES] = {10 * GST_VIDEO_INFO_WIDTH(&info)};
+      gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
+                                     GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), 1, offset, strides);
+    }
+    GstFlowReturn ret = GST_FLOW_OK;
+    g_signal_emit_by_name(src, "push-buffer", buf, &ret);
+    gst_buffer_unref(buf);
+  }
+  if (!eos) return;
+  GstFlowReturn ret = GST_FLOW_OK;
+  g_signal_emit_by_name(src, "end-of-stream", &ret);
 }
 
 CodeFn constant(unsigned luma, unsigned chroma = 128) {
@@ -387,12 +423,7 @@ TEST(QualityMeterElement, PropertiesShowRangesAndDefaults) {
   EXPECT_EQ(dev->minimum, -1);
   EXPECT_EQ(dev->default_value, -1);
   // The summary of a meter that saw nothing.
-  GstStructure* s = nullptr;
-  g_object_get(e, "summary", &s, nullptr);
-  Summary parsed;
-  ASSERT_TRUE(Summary::from_structure(s, &parsed));
-  EXPECT_EQ(parsed.frames, 0u);
-  gst_structure_free(s);
+  EXPECT_EQ(read_summary(e).frames, 0u);
   gst_object_unref(e);
 }
 
@@ -958,6 +989,349 @@ TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
   EXPECT_EQ(prop.metrics.size(), r.summary.metrics.size());
   gst_structure_free(s);
   gst_object_unref(q);
+}
+
+/* ---- hardening (issue 10 F1, F6; issue 12 §4) ---------------------------- */
+
+/* Pops bus messages until one of `types` (or ERROR) comes, at most
+ * `timeout`; the caller owns it (null on timeout). */
+GstMessage* wait_message(GstElement* pipeline, GstMessageType types, GstClockTime timeout = 20 * GST_SECOND) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, timeout, GstMessageType(types | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  return m;
+}
+
+std::string message_text(GstMessage* m) {
+  GError* err = nullptr;
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) gst_message_parse_error(m, &err, nullptr);
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) gst_message_parse_warning(m, &err, nullptr);
+  std::string text = err ? err->message : "";
+  g_clear_error(&err);
+  return text;
+}
+
+/* A caps change of the one stream that feeds both pads through a tee: the
+ * new CAPS event reaches the two pads at different times, and each frame
+ * pair still has one format (issue 10, F1: "The reference and distorted
+ * inputs must have the same format and size", every time). */
+TEST(QualityMeterHardening, CapsChangeOfBothInputsBeforeATee) {
+  REQUIRE_ELEMENT("qualitymeter");
+  const std::string big = caps_string("I420", 64, 48), small = caps_string("I420", 32, 24);
+  Pipeline p = parse("appsrc name=src format=time caps=\"" + big + "\" ! tee name=t t. ! queue ! q.reference "
+                     "t. ! queue ! q.distorted qualitymeter name=q ! appsink name=out sync=false wait-on-eos=false");
+  ASSERT_TRUE(p);
+  MeterRun r = run_pipeline(p.get(), [&](GstElement* pipeline) {
+    GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    std::vector<Frame> first, second, third;
+    for (int k = 0; k < 4; ++k) first.push_back({constant(50 + k), k * kFrame});
+    for (int k = 4; k < 8; ++k) second.push_back({constant(50 + k), k * kFrame});
+    for (int k = 8; k < 10; ++k) third.push_back({constant(50 + k), k * kFrame});
+    auto set_caps = [&](const std::string& c) {
+      GstCaps* caps = gst_caps_from_string(c.c_str());
+      g_object_set(src, "caps", caps, nullptr);
+      gst_caps_unref(caps);
+    };
+    push_frames(src, big, first, false);
+    set_caps(small);
+    push_frames(src, small, second, false);
+    set_caps(big);
+    push_frames(src, big, third, true);
+    gst_object_unref(src);
+  });
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.frames, 10u);
+  EXPECT_EQ(r.summary.unpaired_reference + r.summary.unpaired_distorted, 0u);
+  ASSERT_EQ(r.frames.size(), 10u);
+  for (const FrameReport& f : r.frames) EXPECT_EQ(f.psnr_avg, kInf) << "the same frame on both pads";
+  EXPECT_EQ(r.output_pts.size(), 10u);
+}
+
+/* A sink pad left unlinked is an element error naming it when the element
+ * goes to PAUSED (issue 12 §4, issue 10 F6: it waited in PREROLLING
+ * forever). */
+TEST(QualityMeterHardening, UnlinkedSinkPadIsAnErrorNamingIt) {
+  REQUIRE_ELEMENT("qualitymeter");
+  for (const char* pad : {"reference", "distorted"}) {
+    Pipeline p = parse(std::string("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=64,height=48 ! q.") +
+                       (std::string(pad) == "reference" ? "distorted" : "reference") +
+                       " qualitymeter name=q ! fakesink");
+    ASSERT_TRUE(p);
+    MeterRun r = run_pipeline(p.get(), nullptr, 10 * GST_SECOND);
+    EXPECT_FALSE(r.eos);
+    EXPECT_EQ(r.error_source, "q");
+    EXPECT_NE(r.error.find(std::string("Sink pad ") + pad + " of qualitymeter is not linked"), std::string::npos)
+        << pad << ": " << r.error;
+  }
+  // A requested pad nobody linked, too.
+  Pipeline p = parse("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=64,height=48 ! tee name=t "
+                     "t. ! queue ! q.reference t. ! queue ! q.distorted qualitymeter name=q ! fakesink");
+  ASSERT_TRUE(p);
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  GstPad* extra = gst_element_request_pad_simple(q, "distorted_%u");
+  ASSERT_NE(extra, nullptr);
+  EXPECT_STREQ(GST_OBJECT_NAME(extra), "distorted_0");
+  MeterRun r = run_pipeline(p.get(), nullptr, 10 * GST_SECOND);
+  EXPECT_NE(r.error.find("Sink pad distorted_0 of qualitymeter is not linked"), std::string::npos) << r.error;
+  gst_object_unref(extra);
+  gst_object_unref(q);
+}
+
+/* A pad that delivers nothing for `timeout` ms: a warning naming it (and
+ * frames still flow once it delivers), or with timeout-action=error an
+ * element error naming it (issue 12 §4, issue 10 F6: the pipeline hung
+ * with no message). */
+TEST(QualityMeterHardening, TimeoutWarnsOrFailsNamingTheSilentPad) {
+  REQUIRE_ELEMENT("qualitymeter");
+  for (const char* action : {"warn", "error"}) {
+    Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist "
+                       "format=time caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q timeout=300 "
+                       "timeout-action=" + action + " ! fakesink");
+    ASSERT_TRUE(p);
+    ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    GstElement* ref = gst_bin_get_by_name(GST_BIN(p.get()), "ref");
+    GstElement* dist = gst_bin_get_by_name(GST_BIN(p.get()), "dist");
+    push_frames(ref, kGray, sequence(3, false), false);  // the distorted pad stays silent
+    GstMessage* m = wait_message(p.get(), GST_MESSAGE_WARNING);
+    ASSERT_NE(m, nullptr) << action << ": no message within 20 s";
+    const std::string text = message_text(m);
+    EXPECT_EQ(GST_MESSAGE_TYPE(m), std::string(action) == "warn" ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR) << text;
+    EXPECT_STREQ(GST_MESSAGE_SRC_NAME(m), "q");
+    EXPECT_NE(text.find("Pad distorted has delivered no frame for 300 ms"), std::string::npos) << text;
+    EXPECT_EQ(text.find("reference"), std::string::npos) << "the reference has frames queued: " << text;
+    gst_message_unref(m);
+    if (std::string(action) == "warn") {
+      // It was only late: its frames arrive and everything is measured.
+      push_frames(dist, kGray, sequence(3, true), true);
+      push_frames(ref, kGray, {}, true);
+      m = wait_message(p.get(), GST_MESSAGE_EOS);
+      ASSERT_NE(m, nullptr);
+      EXPECT_EQ(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS) << message_text(m);
+      gst_message_unref(m);
+      GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+      EXPECT_EQ(read_summary(q).frames, 3u);
+      gst_object_unref(q);
+    }
+    gst_object_unref(ref);
+    gst_object_unref(dist);
+    gst_element_set_state(p.get(), GST_STATE_NULL);
+  }
+}
+
+/* More than max-unpaired of a pad's frames without a partner is a warning
+ * naming the pad and the shares (issue 12 §4: 30 fps against 15 fps gave
+ * exit 0 and showed only in the summary). */
+TEST(QualityMeterHardening, MaxUnpairedWarns) {
+  REQUIRE_ELEMENT("qualitymeter");
+  std::vector<int> odd;
+  for (int k = 1; k < 30; k += 2) odd.push_back(k);
+  MeterRun r = run_meter(kGray, sequence(30, false), kGray, sequence(30, true, 0, odd));  // default 0.1
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.unpaired_reference, 15u);
+  int unpaired_warnings = 0;
+  for (const std::string& w : r.warning_texts)
+    if (w.find("found no partner, more than max-unpaired") != std::string::npos) {
+      ++unpaired_warnings;
+      EXPECT_NE(w.find("Pad distorted: 50.0 % of the reference frames (15 of 30)"), std::string::npos) << w;
+    }
+  EXPECT_EQ(unpaired_warnings, 1) << "one warning per pad";
+  r = run_meter(kGray, sequence(30, false), kGray, sequence(30, true, 0, odd), "max-unpaired=0.5");
+  ASSERT_TRUE(r.eos) << r.error;
+  for (const std::string& w : r.warning_texts) EXPECT_EQ(w.find("max-unpaired"), std::string::npos) << w;
+}
+
+TEST(QualityMeterHardening, NewPropertiesShowRangesAndDefaults) {
+  REQUIRE_ELEMENT("qualitymeter");
+  GstElement* e = gst_element_factory_make("qualitymeter", nullptr);
+  GObjectClass* k = G_OBJECT_GET_CLASS(e);
+  auto* timeout = G_PARAM_SPEC_UINT(g_object_class_find_property(k, "timeout"));
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(timeout->default_value, 0u) << "off by default (live pipelines may sit in PAUSED)";
+  GParamSpec* action = g_object_class_find_property(k, "timeout-action");
+  ASSERT_NE(action, nullptr);
+  EXPECT_EQ(G_PARAM_SPEC_ENUM(action)->default_value, 0);
+  for (const char* nick : {"warn", "error"})
+    EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(action)->enum_class, nick), nullptr) << nick;
+  auto* unpaired = G_PARAM_SPEC_DOUBLE(g_object_class_find_property(k, "max-unpaired"));
+  ASSERT_NE(unpaired, nullptr);
+  EXPECT_EQ(unpaired->minimum, 0.0);
+  EXPECT_EQ(unpaired->maximum, 1.0);
+  EXPECT_EQ(unpaired->default_value, 0.1);
+  g_object_set(e, "max-unpaired", 0.25, nullptr);
+  double v = 0;
+  g_object_get(e, "max-unpaired", &v, nullptr);
+  EXPECT_EQ(v, 0.25);
+  gst_object_unref(e);
+}
+
+/* ---- several distorted streams (issue 13) ------------------------------- */
+
+/* Three distorted inputs in one meter: each pad pairs on its own
+ * (distorted-offset as a pad property, the element's as the default), has
+ * its own counts and summary, and its messages name it. */
+TEST(QualityMeterPads, EachRequestedPadPairsAndCountsOnItsOwn) {
+  REQUIRE_ELEMENT("qualitymeter");
+  const GstClockTime late = 2 * kFrame;
+  Pipeline p;
+  MeterRun r = run_inputs({{"reference", kGray, sequence(10, false)},
+                           {"distorted", kGray, sequence(10, true)},
+                           {"distorted_0", kGray, sequence(10, true, 0, {3, 7})},
+                           {"distorted_5", kGray, sequence(10, true, late)}},
+                          "distorted_5::distorted-offset=" + std::to_string(-static_cast<gint64>(late)), &p);
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames_by_pad["q/distorted"].size(), 10u);
+  ASSERT_EQ(r.frames_by_pad["q/distorted_0"].size(), 8u);
+  ASSERT_EQ(r.frames_by_pad["q/distorted_5"].size(), 10u);
+  for (const auto& [pad, frames] : r.frames_by_pad)
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      EXPECT_EQ(frames[i].frame, i) << pad << ": frame indices count per pad";
+      EXPECT_NE(frame_index_of(frames[i]), -1) << pad << " paired with the wrong reference";
+    }
+  std::vector<int> seen;
+  for (const FrameReport& f : r.frames_by_pad["q/distorted_0"]) seen.push_back(frame_index_of(f));
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 4, 5, 6, 8, 9}));
+  EXPECT_EQ(r.frames_by_pad["q/distorted_5"][0].pts, late) << "its own PTS, its own offset";
+
+  ASSERT_EQ(r.summary_by_pad.size(), 3u) << "one summary message per pad";
+  EXPECT_EQ(r.summary_by_pad["q/distorted"].frames, 10u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_0"].frames, 8u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_0"].unpaired_reference, 2u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted"].unpaired_reference, 0u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_5"].frames, 10u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_5"].unpaired_distorted, 0u);
+  EXPECT_EQ(r.output_pts.size(), 10u) << "src carries the distorted pad's stream only";
+
+  // The element's summary: the distorted pad's, with the others nested; each pad's own property.
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  const Summary all = read_summary(q);
+  EXPECT_EQ(all.pad, "distorted");
+  ASSERT_EQ(all.pads.size(), 2u);
+  ASSERT_NE(all.for_pad("distorted_0"), nullptr);
+  EXPECT_EQ(all.for_pad("distorted_0")->frames, 8u);
+  GstPad* pad = gst_element_get_static_pad(q, "distorted_5");
+  ASSERT_NE(pad, nullptr);
+  const Summary own = read_summary(pad);
+  EXPECT_EQ(own.pad, "distorted_5");
+  EXPECT_EQ(own.frames, 10u);
+  gint64 offset = 0;
+  g_object_get(pad, "distorted-offset", &offset, nullptr);
+  EXPECT_EQ(offset, -static_cast<gint64>(late));
+  gst_object_unref(pad);
+  pad = gst_element_get_static_pad(q, "distorted_0");
+  g_object_set(q, "distorted-offset", static_cast<gint64>(12345), nullptr);
+  g_object_get(pad, "distorted-offset", &offset, nullptr);
+  EXPECT_EQ(offset, 12345) << "a pad without its own offset reads the element's";
+  gst_object_unref(pad);
+  gst_object_unref(q);
+}
+
+/* The stats file has a row per pad and frame, named in the pad column. */
+TEST(QualityMeterPads, StatsRowsNameThePad) {
+  REQUIRE_ELEMENT("qualitymeter");
+  TempDir dir;
+  MeterRun r = run_inputs({{"reference", kGray, sequence(3, false)},
+                           {"distorted", kGray, sequence(3, true)},
+                           {"distorted_1", kGray, sequence(3, true, 0, {1})}},
+                          "stats-file=" + dir.file("s.csv"));
+  ASSERT_TRUE(r.eos) << r.error;
+  std::map<std::string, int> rows;
+  const auto lines = read_lines(dir.file("s.csv"));
+  for (std::size_t i = 1; i < lines.size(); ++i) rows[split(lines[i], ',')[0]]++;
+  EXPECT_EQ(rows["distorted"], 3);
+  EXPECT_EQ(rows["distorted_1"], 2);
+  EXPECT_EQ(rows.size(), 2u);
+}
+
+/* A third input of another size fails with both sides named. */
+TEST(QualityMeterPads, MismatchedThirdInputFailsNamingBothSides) {
+  REQUIRE_ELEMENT("qualitymeter");
+  MeterRun r = run_inputs({{"reference", kGray, sequence(2, false)},
+                           {"distorted", kGray, sequence(2, true)},
+                           {"distorted_0", caps_string("GRAY8", 32, 24), sequence(2, true)}});
+  EXPECT_FALSE(r.eos);
+  EXPECT_EQ(r.error_source, "q");
+  EXPECT_NE(r.error.find("reference is GRAY8 64x48 in system memory, distorted_0 is GRAY8 32x24 in system memory"),
+            std::string::npos)
+      << r.error;
+}
+
+/* A pad requested while PLAYING starts at the next reference frame (its
+ * earlier reference frames are not unpaired for it); a pad released while
+ * PLAYING posts its summary and the others go on. */
+TEST(QualityMeterPads, RequestedAndReleasedMidStream) {
+  REQUIRE_ELEMENT("qualitymeter");
+  Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist format=time "
+                     "caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q ! fakesink");
+  ASSERT_TRUE(p);
+  GstElement* ref = gst_bin_get_by_name(GST_BIN(p.get()), "ref");
+  GstElement* dist = gst_bin_get_by_name(GST_BIN(p.get()), "dist");
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  MeterRun run;
+  auto wait_frames = [&](const std::string& pad, std::size_t n) {
+    while (run.frames_by_pad["q/" + pad].size() < n) {
+      GstMessage* m = wait_message(p.get(), GST_MESSAGE_ELEMENT);
+      ASSERT_NE(m, nullptr) << "waiting for frame " << n << " of " << pad;
+      take_message(m, &run);
+      gst_message_unref(m);
+      ASSERT_TRUE(run.error.empty()) << run.error;
+    }
+  };
+  auto frames = [](int from, int to, bool distorted) {
+    std::vector<Frame> all = sequence(to, distorted);
+    return std::vector<Frame>(all.begin() + from, all.end());
+  };
+  push_frames(ref, kGray, frames(0, 5, false), false);
+  push_frames(dist, kGray, frames(0, 5, true), false);
+  wait_frames("distorted", 5);
+
+  // A new pad and its source, while PLAYING.
+  GstPad* pad = gst_element_request_pad_simple(q, "distorted_%u");
+  ASSERT_NE(pad, nullptr);
+  const std::string name = GST_OBJECT_NAME(pad);
+  GstElement* late = gst_element_factory_make("appsrc", "late");
+  GstCaps* caps = gst_caps_from_string(kGray.c_str());
+  g_object_set(late, "format", GST_FORMAT_TIME, "caps", caps, nullptr);
+  gst_caps_unref(caps);
+  gst_bin_add(GST_BIN(p.get()), late);
+  GstPad* late_src = gst_element_get_static_pad(late, "src");
+  ASSERT_EQ(gst_pad_link(late_src, pad), GST_PAD_LINK_OK);
+  gst_element_sync_state_with_parent(late);
+  push_frames(late, kGray, frames(5, 10, true), false);
+  push_frames(ref, kGray, frames(5, 10, false), false);
+  push_frames(dist, kGray, frames(5, 10, true), false);
+  wait_frames(name, 5);
+  wait_frames("distorted", 10);
+
+  // Released while PLAYING: its source goes first.
+  gst_element_set_state(late, GST_STATE_NULL);
+  gst_pad_unlink(late_src, pad);
+  gst_object_unref(late_src);
+  gst_bin_remove(GST_BIN(p.get()), late);
+  gst_element_release_request_pad(q, pad);
+  gst_object_unref(pad);
+  push_frames(ref, kGray, frames(10, 12, false), true);
+  push_frames(dist, kGray, frames(10, 12, true), true);
+  for (;;) {
+    GstMessage* m = wait_message(p.get(), GstMessageType(GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS));
+    ASSERT_NE(m, nullptr);
+    const bool done = take_message(m, &run);
+    gst_message_unref(m);
+    if (done) break;
+  }
+  EXPECT_TRUE(run.eos) << run.error;
+  std::vector<int> seen;
+  for (const FrameReport& f : run.frames_by_pad["q/" + name]) seen.push_back(frame_index_of(f));
+  EXPECT_EQ(seen, (std::vector<int>{5, 6, 7, 8, 9}));
+  ASSERT_EQ(run.summary_by_pad.count("q/" + name), 1u) << "released: its summary was posted";
+  EXPECT_EQ(run.summary_by_pad["q/" + name].frames, 5u);
+  EXPECT_EQ(run.summary_by_pad["q/" + name].unpaired_reference, 0u) << "frames 0-4 came before it";
+  EXPECT_EQ(run.summary_by_pad["q/distorted"].frames, 12u);
+  EXPECT_EQ(run.summary_by_pad["q/distorted"].unpaired_reference, 0u);
+  gst_object_unref(ref);
+  gst_object_unref(dist);
+  gst_object_unref(q);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
 }
 
 /* ---- agreement with ffmpeg on the real clip ----------------------------- */
