@@ -271,7 +271,8 @@ static gint64 pad_offset(GstQualityMeterPad* pad, const Settings* s) {
   if (s) return s->distorted_offset;
   GstQualityMeter* self = pad_meter(GST_PAD(pad));
   if (!self) return 0;
-  const gint64 v = copy_settings(self).distorted_offset;
+  const gint64 v = guarded<gint64>(GST_ELEMENT(self), "reading distorted-offset", 0,
+                                   [&] { return copy_settings(self).distorted_offset; });
   gst_object_unref(self);
   return v;
 }
@@ -497,7 +498,10 @@ static void gst_quality_meter_release_pad(GstElement* element, GstPad* pad) {
 
 static void gst_quality_meter_set_property(GObject* object, guint prop_id, const GValue* value, GParamSpec* pspec) {
   GstQualityMeterPrivate* priv = GST_QUALITY_METER(object)->priv;
-  priv->settings.set(object, prop_id, value, pspec);
+  guarded<bool>(GST_ELEMENT(object), "setting a property", false, [&] {
+    priv->settings.set(object, prop_id, value, pspec);
+    return true;
+  });
   if (prop_id == PROP_TIMEOUT) {
     std::lock_guard<std::mutex> guard(priv->watchdog_lock);
     priv->watchdog_wake.notify_all();
@@ -510,7 +514,10 @@ static void gst_quality_meter_get_property(GObject* object, guint prop_id, GValu
     g_value_take_boxed(value, guarded<GstStructure*>(GST_ELEMENT(self), "the summary property", nullptr,
                                                      [&] { return self->priv->reporter.summary(); }));
   else
-    self->priv->settings.get(object, prop_id, value, pspec);
+    guarded<bool>(GST_ELEMENT(self), "reading a property", false, [&] {
+      self->priv->settings.get(object, prop_id, value, pspec);
+      return true;
+    });
 }
 
 static void clear_pad_state(GstQualityMeter* self) {
@@ -652,20 +659,24 @@ static gboolean gst_quality_meter_stop(GstAggregator* agg) {
   GST_OBJECT_UNLOCK(self);
   priv->reporter.stop();
   priv->cuda.close();
-  clear_pad_state(self);
-  return TRUE;
+  return guarded<gboolean>(GST_ELEMENT(self), "stop", FALSE, [&] {
+    clear_pad_state(self);
+    return TRUE;
+  });
 }
 
 static GstFlowReturn gst_quality_meter_flush(GstAggregator* agg) {
   GstQualityMeter* self = GST_QUALITY_METER(agg);
-  /* After a seek the next pair does not follow the previous one, and the
-   * next EOS gets its own summaries. */
-  std::vector<GstQualityMeterPad*> pads = distorted_pads(self);
-  for (GstQualityMeterPad* p : pads) p->input->measure.forget();
-  unref_pads(pads);
-  self->priv->reporter.rearm();
-  restart_activity(self, false);  // the queues: by each pad's FLUSH_STOP
-  return GST_FLOW_OK;
+  return guarded<GstFlowReturn>(GST_ELEMENT(self), "flush", GST_FLOW_ERROR, [&] {
+    /* After a seek the next pair does not follow the previous one, and the
+     * next EOS gets its own summaries. */
+    std::vector<GstQualityMeterPad*> pads = distorted_pads(self);
+    for (GstQualityMeterPad* p : pads) p->input->measure.forget();
+    unref_pads(pads);
+    self->priv->reporter.rearm();
+    restart_activity(self, false);  // the queues: by each pad's FLUSH_STOP
+    return GST_FLOW_OK;
+  });
 }
 
 /* Every sink pad must be linked before PAUSED: an unlinked one would make
@@ -688,7 +699,12 @@ static GstStateChangeReturn gst_quality_meter_change_state(GstElement* element, 
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
       !guarded<bool>(element, "the state change", false, [&] { return check_links(self); }))
     return GST_STATE_CHANGE_FAILURE;
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING) restart_activity(self, false);  // live sources start now
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING &&
+      !guarded<bool>(element, "the state change", false, [&] {
+        restart_activity(self, false);  // live sources start now
+        return true;
+      }))
+    return GST_STATE_CHANGE_FAILURE;
   return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
 }
 
