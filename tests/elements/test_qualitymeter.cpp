@@ -1493,6 +1493,119 @@ INSTANTIATE_TEST_SUITE_P(Clip, QualityMeterFfmpeg,
                                            FfmpegCase{"first_order_all", "filter-id=1 planes=all border=clamp"}),
                          [](const auto& i) { return std::string(i.param.name); });
 
+/* ---- an encode ladder's shape: three distorted streams, one meter (issue 13) */
+
+/* Drops every 4th buffer from the 3rd on (a deterministic "dropped frames"
+ * stream) on the src pad of the element named `name`. */
+void drop_every_fourth(GstElement* pipeline, const char* name) {
+  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  ASSERT_NE(e, nullptr) << name;
+  GstPad* pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer data) {
+        return (*static_cast<int*>(data))++ % 4 == 2 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      new int(0), [](gpointer p) { delete static_cast<int*>(p); });
+  gst_object_unref(pad);
+  gst_object_unref(e);
+}
+
+class QualityMeterLadder : public QualityMeterFfmpeg {};
+
+/* iir2dfilter at three settings, the third with dropped frames: one meter
+ * with distorted, distorted_0 and distorted_1 equals three separate
+ * meters frame for frame (every field), and each stream agrees with
+ * ffmpeg's psnr and ssim within 0.01 dB and 1e-4. */
+TEST_F(QualityMeterLadder, ThreeStreamsInOneMeterEqualThreeMetersAndFfmpeg) {
+  REQUIRE_ELEMENT("qualitymeter");
+  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  const std::string ref = dir_->file("ref.y4m");
+  const char* filters[3] = {"filter-id=6 strength=0.3", "filter-id=6 strength=0.8", "filter-id=4 planes=all"};
+  const char* pads[3] = {"distorted", "distorted_0", "distorted_1"};
+
+  std::string one = "filesrc location=" + ref + " ! y4mdec ! tee name=t t. ! queue ! q.reference ";
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    one += "t. ! queue ! iir2dfilter " + std::string(filters[i]) + " ! tee name=f" + n + " f" + n + ". ! queue" +
+           (i == 2 ? " name=dropper" : "") + " ! q." + pads[i] + " f" + n + ". ! queue ! y4menc ! filesink location=" +
+           dir_->file("ladder-" + n + ".y4m") + " ";
+  }
+  one += "qualitymeter name=q ! fakesink";
+  Pipeline p1 = parse(one);
+  ASSERT_TRUE(p1);
+  drop_every_fourth(p1.get(), "dropper");
+  MeterRun r1 = run_pipeline(p1.get());
+  ASSERT_TRUE(r1.eos) << r1.error << " " << r1.error_debug;
+
+  std::string three = "filesrc location=" + ref + " ! y4mdec ! tee name=t ";
+  for (int i = 0; i < 3; ++i) {
+    const std::string m = "m" + std::to_string(i);
+    three += "t. ! queue ! " + m + ".reference t. ! queue ! iir2dfilter " + filters[i] +
+             (i == 2 ? " ! queue name=dropper" : "") + " ! " + m + ".distorted qualitymeter name=" + m +
+             " ! fakesink ";
+  }
+  Pipeline p3 = parse(three);
+  ASSERT_TRUE(p3);
+  drop_every_fourth(p3.get(), "dropper");
+  MeterRun r3 = run_pipeline(p3.get());
+  ASSERT_TRUE(r3.eos) << r3.error << " " << r3.error_debug;
+
+  const std::vector<FrameReport>& all = r1.frames_by_pad["q/distorted"];
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kFrames));
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<FrameReport>& ours = r1.frames_by_pad[std::string("q/") + pads[i]];
+    const std::vector<FrameReport>& separate = r3.frames_by_pad["m" + std::to_string(i) + "/distorted"];
+    ASSERT_EQ(ours.size(), i == 2 ? kFrames - 7u : static_cast<std::size_t>(kFrames)) << pads[i];
+    ASSERT_EQ(ours.size(), separate.size()) << pads[i];
+    for (std::size_t k = 0; k < ours.size(); ++k) {
+      const FrameReport &a = ours[k], &b = separate[k];
+      EXPECT_EQ(a.frame, b.frame);
+      EXPECT_EQ(a.pts, b.pts) << pads[i] << " frame " << k;
+      for (int c = 0; c < 3; ++c) {
+        EXPECT_EQ(a.psnr[c], b.psnr[c]) << pads[i] << " frame " << k << " plane " << c;
+        EXPECT_EQ(a.ssim[c], b.ssim[c]) << pads[i] << " frame " << k << " plane " << c;
+      }
+      EXPECT_EQ(a.psnr_avg, b.psnr_avg);
+      EXPECT_EQ(a.ssim_all, b.ssim_all);
+      EXPECT_EQ(a.temporal_delta, b.temporal_delta) << pads[i] << " frame " << k;
+    }
+    const Summary& s1 = r1.summary_by_pad[std::string("q/") + pads[i]];
+    const Summary& s3 = r3.summary_by_pad["m" + std::to_string(i) + "/distorted"];
+    EXPECT_EQ(s1.frames, s3.frames);
+    EXPECT_EQ(s1.unpaired_reference, s3.unpaired_reference);
+    EXPECT_EQ(s1.unpaired_reference, i == 2 ? 7u : 0u) << pads[i];
+
+    // ffmpeg on the stream as filtered (before the drop), frames found by PTS.
+    const std::string n = std::to_string(i);
+    int status = 0;
+    const std::string out = run_command("cd '" + dir_->path + "' && ffmpeg -nostdin -v error -i ladder-" + n +
+                                            ".y4m -i '" + ref + "' -lavfi \"[0:v][1:v]psnr,metadata=mode=print:file=" +
+                                            "lpsnr-" + n + ".txt;[0:v][1:v]ssim=stats_file=lssim-" + n +
+                                            ".txt\" -f null - 2>&1",
+                                        &status);
+    ASSERT_EQ(status, 0) << out;
+    const std::vector<FfmpegFrame> ff = parse_ffmpeg(dir_->file("lpsnr-" + n + ".txt"), dir_->file("lssim-" + n + ".txt"));
+    ASSERT_EQ(ff.size(), static_cast<std::size_t>(kFrames));
+    double max_psnr = 0, max_ssim = 0;
+    for (const FrameReport& m : ours) {
+      std::size_t index = 0;
+      while (index < all.size() && all[index].pts != m.pts) ++index;
+      ASSERT_LT(index, all.size()) << "no frame at pts " << m.pts;
+      const double ours_psnr[4] = {m.psnr[0], m.psnr[1], m.psnr[2], m.psnr_avg};
+      const double ours_ssim[4] = {m.ssim[0], m.ssim[1], m.ssim[2], m.ssim_all};
+      for (int k = 0; k < 4; ++k) {
+        max_psnr = std::max(max_psnr, difference(ours_psnr[k], ff[index].psnr[k]));
+        max_ssim = std::max(max_ssim, difference(ours_ssim[k], ff[index].ssim[k]));
+      }
+    }
+    EXPECT_LE(max_psnr, 0.01) << pads[i];
+    EXPECT_LE(max_ssim, 1e-4) << pads[i];
+    std::printf("[ ladder   ] %-12s %-26s %zu frames: max |PSNR diff| %.6f dB, max |SSIM diff| %.2e\n", pads[i],
+                filters[i], ours.size(), max_psnr, max_ssim);
+  }
+}
+
 /* ---- CUDA against CPU --------------------------------------------------- */
 
 bool meter_has_cuda_caps() {
