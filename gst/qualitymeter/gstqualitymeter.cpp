@@ -81,6 +81,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -991,41 +992,66 @@ static void count_unpaired(GstQualityMeter* self, Head& h, int role, const char*
                    why);
 }
 
-/* Measures one pair (the buffers stay queued) and records the results. */
-static GstFlowReturn measure_pair(GstQualityMeter* self, GstBuffer* ref, Head& h, const Settings& s) {
+/* A pair's measurement, between measuring and recording it. */
+struct Measured {
+  bool ok = false;
+  std::string error;
+  quality::FrameMetrics metrics;
+};
+
+/* Formats compared per pair (issue 10, F1): false after posting the error. */
+static bool check_pair_formats(GstQualityMeter* self, Head& h) {
+  const PadState& rst = self->priv->reference_state;
+  const PadState& dst = h.in()->state;
+  if (rst.caps && dst.caps && same_input_layout(rst, dst)) return true;
+  const std::string text = std::string("The reference and distorted inputs must have the same format and size, both "
+                                       "in CUDA memory or both in system memory: reference is ") +
+                           (rst.caps ? describe(rst) : "without caps") + ", " + pad_name(h.agg_pad()) + " is " +
+                           (dst.caps ? describe(dst) : "without caps") + ".";
+  GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("%s", text.c_str()),
+                    ("reference caps %" GST_PTR_FORMAT ", %s caps %" GST_PTR_FORMAT, rst.caps, pad_name(h.agg_pad()),
+                     dst.caps));
+  return false;
+}
+
+/* Measures one pair (the buffers stay queued). System memory: safe to run
+ * for several pads at once (each pad has its own PairMeasure; the
+ * reference is only mapped for reading). */
+static void measure_one(GstQualityMeter* self, GstBuffer* ref, Head& h, const Settings& s, Measured* out) {
   GstQualityMeterPrivate* priv = self->priv;
+  DistortedInput* in = h.in();
   const PadState& rst = priv->reference_state;
+  const PadState& dst = in->state;
+  try {
+    if (dst.cuda) {
+      /* Buffers of another CUDA context: follow them (the previous pairs'
+       * luma went with our device memory). */
+      if (priv->cuda.adopt_context_of(ref, s.cuda_device_id)) priv->device_generation++;
+      out->ok = in->measure.measure_cuda(priv->cuda, in->device_index, device_index_count(self),
+                                         &priv->device_generation, ref, &rst.info, h.buf, &dst.info, &out->metrics,
+                                         &out->error);
+    } else {
+      out->ok = in->measure.measure_system(ref, &rst.info, h.buf, &dst.info, &out->metrics, &out->error);
+    }
+  } catch (const std::bad_alloc&) {
+    out->ok = false;
+    out->error = "out of memory";
+  }
+}
+
+/* Records a measured pair: messages, stats row, thresholds (streaming
+ * thread, one pad after the other). */
+static GstFlowReturn record_pair(GstQualityMeter* self, Head& h, const Measured& mp, const Settings& s) {
+  GstQualityMeterPrivate* priv = self->priv;
   DistortedInput* in = h.in();
   const PadState& dst = in->state;
-  /* Compared per pair (issue 10, F1). */
-  if (!rst.caps || !dst.caps || !same_input_layout(rst, dst)) {
-    const std::string text = std::string("The reference and distorted inputs must have the same format and size, both "
-                                         "in CUDA memory or both in system memory: reference is ") +
-                             (rst.caps ? describe(rst) : "without caps") + ", " + pad_name(h.agg_pad()) + " is " +
-                             (dst.caps ? describe(dst) : "without caps") + ".";
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("%s", text.c_str()),
-                      ("reference caps %" GST_PTR_FORMAT ", %s caps %" GST_PTR_FORMAT, rst.caps, pad_name(h.agg_pad()),
-                       dst.caps));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  quality::FrameMetrics m;
-  std::string error;
-  bool ok;
-  if (dst.cuda) {
-    /* Buffers of another CUDA context: follow them (the previous pairs'
-     * luma went with our device memory). */
-    if (priv->cuda.adopt_context_of(ref, s.cuda_device_id)) priv->device_generation++;
-    ok = in->measure.measure_cuda(priv->cuda, in->device_index, device_index_count(self), &priv->device_generation,
-                                  ref, &rst.info, h.buf, &dst.info, &m, &error);
-  } else {
-    ok = in->measure.measure_system(ref, &rst.info, h.buf, &dst.info, &m, &error);
-  }
-  if (!ok) {
+  if (!mp.ok) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED,
                       ("Could not measure frame %" G_GUINT64_FORMAT " of pad %s.", in->next_frame, pad_name(h.agg_pad())),
-                      ("%s (%s memory)", error.c_str(), dst.cuda ? "CUDA" : "system"));
+                      ("%s (%s memory)", mp.error.c_str(), dst.cuda ? "CUDA" : "system"));
     return GST_FLOW_ERROR;
   }
+  const quality::FrameMetrics& m = mp.metrics;
   FrameReport r;
   r.pad = pad_name(h.agg_pad());
   r.frame = in->next_frame++;
@@ -1039,12 +1065,49 @@ static GstFlowReturn measure_pair(GstQualityMeter* self, GstBuffer* ref, Head& h
   r.ssim_all = m.ssim_all;
   r.temporal_delta = m.temporal_delta;
   in->paired_once = true;
+  std::string error;
   if (!priv->reporter.record(GST_ELEMENT_CAST(self), *in->report, r, s, &error)) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
                       ("Could not write stats-file \"%s\": %s.", s.stats_file.c_str(), error.c_str()),
                       ("pad %s, frame %" G_GUINT64_FORMAT "; the rows before it are in the file", r.pad.c_str(),
                        r.frame));
     return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+/* Measures the reference frame against every pad whose head pairs with it
+ * and records them in pad order. In system memory the pads are measured in
+ * parallel (up to one thread per core; the CPU's share of an encode
+ * ladder), in CUDA memory one after the other on the element's stream. */
+static GstFlowReturn measure_pairs(GstQualityMeter* self, GstBuffer* ref, std::vector<Head*>& paired,
+                                   const Settings& s) {
+  for (Head* h : paired)
+    if (!check_pair_formats(self, *h)) return GST_FLOW_NOT_NEGOTIATED;
+  std::vector<Measured> results(paired.size());
+  const bool parallel = paired.size() > 1 && !self->priv->reference_state.cuda;
+  const std::size_t workers =
+      parallel ? std::min<std::size_t>(paired.size(), std::max(1u, std::thread::hardware_concurrency())) : 1;
+  if (workers <= 1) {
+    for (std::size_t i = 0; i < paired.size(); ++i) measure_one(self, ref, *paired[i], s, &results[i]);
+  } else {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next++) < paired.size();) measure_one(self, ref, *paired[i], s, &results[i]);
+    };
+    std::vector<std::thread> threads;
+    threads.reserve(workers - 1);
+    try {
+      for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      // fewer threads: the work is shared by the ones there are
+    }
+    work();
+    for (std::thread& t : threads) t.join();
+  }
+  for (std::size_t i = 0; i < paired.size(); ++i) {
+    const GstFlowReturn ret = record_pair(self, *paired[i], results[i], s);
+    if (ret != GST_FLOW_OK) return ret;
   }
   return GST_FLOW_OK;
 }
@@ -1103,15 +1166,16 @@ static GstFlowReturn aggregate_step(GstQualityMeter* self, std::vector<Head>& he
   for (Head& h : heads)
     if (!h.buf && !h.eos && !timeout) return GST_AGGREGATOR_FLOW_NEED_DATA;
 
-  GstFlowReturn ret = GST_FLOW_OK;
+  std::vector<Head*> paired;
+  paired.reserve(heads.size());
   for (Head& h : heads) {
-    if (h.buf && h.step == Step::Pair) {
-      ret = measure_pair(self, ref, h, s);
-      if (ret != GST_FLOW_OK) return ret;
-    } else {
+    if (h.buf && h.step == Step::Pair)
+      paired.push_back(&h);
+    else
       count_unpaired(self, h, kReference, !h.buf ? (h.eos ? "the distorted pad is at EOS" : "timeout") : h.why, s);
-    }
   }
+  GstFlowReturn ret = measure_pairs(self, ref, paired, s);
+  if (ret != GST_FLOW_OK) return ret;
   drop_reference(self, &ref);
   for (Head& h : heads) {
     if (!h.buf || h.step != Step::Pair) continue;
