@@ -4,10 +4,10 @@
  * @title: qualitymeter
  * @short_description: PSNR, SSIM and temporal stability of a video stream against its reference
  *
- * Measures how far the frames on the `distorted` pad are from the frames on
- * the `reference` pad, per frame and per plane, and passes the distorted
- * stream through unchanged on `src` (so the meter can sit inline before an
- * encoder or a sink):
+ * Measures how far the frames on the `distorted` pad (and on every requested
+ * `distorted_%u` pad) are from the frames on the `reference` pad, per frame
+ * and per plane, and passes the `distorted` stream through unchanged on
+ * `src` (so the meter can sit inline before an encoder or a sink):
  *
  * - PSNR exactly as ffmpeg's `psnr` filter defines it: per-plane MSE over the
  *   code values with peak `2^depth - 1`; `psnr-avg` from the plane-size
@@ -18,36 +18,47 @@
  * - temporal delta, on the luma (or gray) plane normalised to [0, 1] (the G
  *   plane stands in for luma in RGB formats):
  *   `| mean|dist_t - dist_t-1| - mean|ref_t - ref_t-1| |` between consecutive
- *   measured pairs; 0 on the first.
+ *   measured pairs of the pad; 0 on the first.
  *
  * Planes are reported as y, u, v (a) for YUV and gray formats and r, g, b (a)
  * for RGB formats; alpha counts in the averages, as in ffmpeg's psnr.
  *
- * Frames are paired by running time: a distorted frame and a reference frame
- * pair when their running times, the distorted one shifted by
- * #GstQualityMeter:distorted-offset, differ by less than half a frame (the
+ * Each distorted pad is paired with the reference by running time: a
+ * distorted frame and a reference frame pair when their running times, the
+ * distorted one shifted by the pad's distorted-offset (by default
+ * #GstQualityMeter:distorted-offset), differ by less than half a frame (the
  * buffer duration, else the caps' frame rate; exact equality when neither is
- * known). A frame that finds no partner is counted for its pad and never
- * measured against a repeated frame; unpaired distorted frames still pass
- * through. When one pad reaches EOS the other pad's remaining frames are
- * counted as unpaired; the element sends EOS once both pads are at EOS.
+ * known). A frame that finds no partner is counted for the pad and never
+ * measured against a repeated frame; unpaired `distorted` frames still pass
+ * through. When a pad reaches EOS the other side's remaining frames are
+ * counted as unpaired; the element sends EOS once every pad is at EOS.
+ * Request pads may come and go in PAUSED and PLAYING; a late one starts at
+ * its first pair. Every sink pad must be linked before PAUSED (an error
+ * names the unlinked pad); #GstQualityMeter:timeout names a pad that stops
+ * delivering, #GstQualityMeter:max-unpaired warns about a pad whose frames
+ * do not pair.
  *
- * Both inputs must have the same format and size, both in CUDA memory
- * (`video/x-raw(memory:CUDAMemory)`, measured by CUDA kernels on the
- * element's own stream in the pipeline's CUDA context; only per-frame
- * scalars come back to the host) or both in system memory (measured on the
- * CPU). Anything else fails negotiation with an error naming both sides.
+ * Every distorted input must have the reference's format and size, all in
+ * CUDA memory (`video/x-raw(memory:CUDAMemory)`, measured by CUDA kernels on
+ * the element's own stream in the pipeline's CUDA context; only per-frame
+ * scalars come back to the host) or all in system memory (measured on the
+ * CPU, the pads of one reference frame in parallel). The formats are
+ * compared per frame pair; a pair that differs stops the stream with an
+ * error naming both sides.
  *
- * Outputs: an element message `qualitymeter` per frame while
- * #GstQualityMeter:post-messages is true; a row per frame in
- * #GstQualityMeter:stats-file (CSV or JSON Lines, first line naming the
- * format version, flushed row by row); at EOS an element message
- * `qualitymeter-summary` and a log line (category `qualitymeter`, level INFO)
- * per metric with min, p50, p95, mean, harmonic mean and max, plus the
- * unpaired-frame counts; the same summary in the read-only
- * #GstQualityMeter:summary property. With #GstQualityMeter:min-psnr,
+ * Outputs, each naming its pad: an element message `qualitymeter` per frame
+ * while #GstQualityMeter:post-messages is true; a row per frame in
+ * #GstQualityMeter:stats-file (CSV whose first line is the header row, with
+ * pad and stats-version columns, or JSON Lines after a header record;
+ * flushed row by row); at EOS an element message `qualitymeter-summary` and
+ * log lines (category `qualitymeter`, level INFO) per pad with min, p50, p95,
+ * mean, harmonic mean and max of every metric (bounded memory: percentiles
+ * from fixed-width histograms, within half a bin), plus the unpaired-frame
+ * counts; the same in the read-only #GstQualityMeter:summary property (the
+ * `distorted` pad's, the requested pads' nested in it) and in each pad's
+ * `summary` property. With #GstQualityMeter:min-psnr,
  * #GstQualityMeter:min-ssim or #GstQualityMeter:max-temporal-delta set, a
- * warning message names the metric, value and frame when it crosses its
+ * warning message names the pad, metric, value and frame when it crosses its
  * threshold, and an element message `qualitymeter-recovered` follows when it
  * comes back (one message per edge, not per frame). The message fields are
  * listed in the project's docs/qualitymeter.md.
@@ -65,6 +76,13 @@
  *   t. ! queue ! iir2dfilter filter-id=4 ! q.distorted \
  *   qualitymeter name=q post-messages=false min-psnr=35 ! cudadownload ! autovideosink
  * ]| On the GPU, warning when PSNR drops below 35 dB.
+ * |[
+ * gst-launch-1.0 filesrc location=in.mp4 ! qtdemux ! h264parse ! avdec_h264 ! tee name=t \
+ *   t. ! queue ! q.reference \
+ *   t. ! queue ! x264enc bitrate=500 tune=zerolatency ! avdec_h264 ! q.distorted \
+ *   t. ! queue ! x264enc bitrate=2000 tune=zerolatency ! avdec_h264 ! q.distorted_0 \
+ *   qualitymeter name=q stats-file=ladder.csv timeout=5000 ! fakesink
+ * ]| Two renditions of an encode ladder in one meter, one CSV with a pad column.
  *
  * Since: 0.1
  */

@@ -44,8 +44,9 @@ void install_properties(GObjectClass* klass) {
   g_object_class_install_property(
       klass, PROP_DISTORTED_OFFSET,
       g_param_spec_int64("distorted-offset", "Distorted offset",
-                         "Nanoseconds added to the distorted stream's running times before pairing (e.g. "
-                         "-100000000 when the distorted stream's timestamps are 100 ms late)",
+                         "Nanoseconds added to the distorted streams' running times before pairing (e.g. "
+                         "-100000000 when their timestamps are 100 ms late); the default of every distorted pad's "
+                         "own distorted-offset",
                          G_MININT64, G_MAXINT64, kDefaults.distorted_offset, live));
   g_object_class_install_property(
       klass, PROP_POST_MESSAGES,
