@@ -141,7 +141,7 @@ struct Activity {
   std::atomic<guint64> arrived{0};      // buffers that reached the pad
   std::atomic<guint64> consumed{0};     // buffers the meter took off it
   std::atomic<bool> eos{false};         // EOS reached the pad
-  gint64 warned_at = -1;                // watchdog only: last_us when it last warned
+  std::atomic<gint64> warned_at{-1};    // last_us when the watchdog last warned
 
   /* The silence counts from now; `queues`: the pad's queue is empty too
    * (start, flush). */

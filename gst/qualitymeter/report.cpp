@@ -29,18 +29,22 @@ constexpr guint64 kUnpairedMinFrames = 100;
 bool Reporter::start(const Settings& s, std::string* why) {
   {
     std::lock_guard<std::mutex> guard(lock_);
-    for (auto& pad : pads_) pad->stats = std::make_shared<PadStats>();
-  }
-  for (auto& pad : pads_) {
-    std::fill(std::begin(pad->alarm), std::end(pad->alarm), false);
-    pad->finished = pad->unpaired_warned = false;
+    for (auto& pad : pads_) {
+      pad->stats = std::make_shared<PadStats>();
+      std::fill(std::begin(pad->alarm), std::end(pad->alarm), false);
+      pad->finished = false;
+      pad->unpaired_warned = false;
+    }
   }
   return s.stats_file.empty() || stats_.open(s.stats_file, s.stats_format, why);
 }
 
 void Reporter::rearm() {
   std::lock_guard<std::mutex> guard(lock_);
-  for (auto& pad : pads_) pad->finished = pad->unpaired_warned = false;
+  for (auto& pad : pads_) {
+    pad->finished = false;
+    pad->unpaired_warned = false;
+  }
 }
 
 std::shared_ptr<PadReport> Reporter::add_pad(const std::string& name) {
@@ -104,7 +108,7 @@ bool Reporter::record(GstElement* element, PadReport& pad, const FrameReport& r,
 }
 
 void Reporter::check_unpaired(GstElement* element, PadReport& pad, const Settings& s, guint64 min_frames) {
-  if (pad.unpaired_warned || s.max_unpaired >= 1.0) return;
+  if (pad.unpaired_warned.load() || s.max_unpaired >= 1.0) return;
   std::shared_ptr<PadStats> stats;
   {
     std::lock_guard<std::mutex> guard(lock_);
@@ -116,8 +120,7 @@ void Reporter::check_unpaired(GstElement* element, PadReport& pad, const Setting
   if (std::max(refs, dists) < min_frames || std::max(refs, dists) == 0) return;
   const double ref_share = refs ? static_cast<double>(ur) / static_cast<double>(refs) : 0.0;
   const double dist_share = dists ? static_cast<double>(ud) / static_cast<double>(dists) : 0.0;
-  if (std::max(ref_share, dist_share) <= s.max_unpaired) return;
-  pad.unpaired_warned = true;
+  if (std::max(ref_share, dist_share) <= s.max_unpaired || pad.unpaired_warned.exchange(true)) return;
   gchar* text = g_strdup_printf(
       "Pad %s: %.1f %% of the reference frames (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
       ") and %.1f %% of the distorted frames (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
@@ -166,8 +169,7 @@ GstStructure* Reporter::summary() {
 }
 
 void Reporter::finish(GstElement* element, PadReport& pad, const Settings& s) {
-  if (pad.finished) return;
-  pad.finished = true;
+  if (pad.finished.exchange(true)) return;
   std::shared_ptr<PadStats> stats;
   {
     std::lock_guard<std::mutex> guard(lock_);

@@ -17,6 +17,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,10 +34,10 @@ struct PadReport {
   explicit PadReport(std::string pad_name) : name(std::move(pad_name)) {}
   const std::string name;
   std::shared_ptr<PadStats> stats = std::make_shared<PadStats>();  // replaced at start (registry lock)
-  /* Streaming thread only. */
-  bool alarm[3] = {false, false, false};  // psnr-avg, ssim-all, temporal-delta beyond their threshold
-  bool finished = false;                  // summary posted
-  bool unpaired_warned = false;           // max-unpaired warning posted
+  bool alarm[3] = {false, false, false};  // streaming thread: psnr-avg, ssim-all, temporal-delta beyond threshold
+  /* Also set by a pad's release (application thread). */
+  std::atomic<bool> finished{false};         // summary posted
+  std::atomic<bool> unpaired_warned{false};  // max-unpaired warning posted
 };
 
 class Reporter {
