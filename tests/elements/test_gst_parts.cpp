@@ -361,7 +361,8 @@ TEST(Stats, InfinitePsnrHasItsOwnBin) {
     r.psnr[0] = r.psnr_avg = v;
     st.add(r);
   }
-  const auto* y = find(st.summary("distorted"), "psnr-y");
+  const iir2d::qm::Summary s = st.summary("distorted");
+  const auto* y = find(s, "psnr-y");
   ASSERT_NE(y, nullptr);
   EXPECT_EQ(y->min, 30.0);
   EXPECT_EQ(y->p50, INFINITY);
