@@ -19,4 +19,4 @@ case ${1:-cpu} in
 esac
 # shellcheck disable=SC2086
 gst-launch-1.0 filesrc location="$clip" ! qtdemux ! h264parse ! $dec ! tee name=t t. ! queue ! q.reference t. ! queue ! iir2dfilter $props ! q.distorted qualitymeter name=q stats-file="$csv" ! fakesink
-echo "per-frame quality: $csv ($(($(wc -l <"$csv") - 2)) frames)"
+echo "per-frame quality: $csv ($(($(wc -l <"$csv") - 1)) frames)"

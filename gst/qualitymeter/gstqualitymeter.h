@@ -14,6 +14,11 @@ G_BEGIN_DECLS
 #define GST_TYPE_QUALITY_METER (gst_quality_meter_get_type())
 G_DECLARE_FINAL_TYPE(GstQualityMeter, gst_quality_meter, GST, QUALITY_METER, GstAggregator)
 
+/* The distorted sink pads ("distorted" and the requested "distorted_%u"):
+ * properties distorted-offset and summary (docs/qualitymeter.md). */
+#define GST_TYPE_QUALITY_METER_PAD (gst_quality_meter_pad_get_type())
+G_DECLARE_FINAL_TYPE(GstQualityMeterPad, gst_quality_meter_pad, GST, QUALITY_METER_PAD, GstAggregatorPad)
+
 GST_ELEMENT_REGISTER_DECLARE(qualitymeter);
 
 G_END_DECLS

@@ -6,7 +6,12 @@
  *
  * Structures (see docs/qualitymeter.md for the field tables):
  *  - "qualitymeter": one per measured frame pair (FrameReport);
- *  - "qualitymeter-summary": at EOS, and the element's "summary" property (Summary);
+ *  - "qualitymeter-summary": at EOS one per distorted pad, the pad's "summary"
+ *    property, and the element's "summary" property (Summary: the "distorted"
+ *    pad's, with the requested pads' nested in it);
+ *
+ * Every structure carries a "pad" field: the name of the distorted pad it is
+ * about ("distorted", "distorted_0", ...).
  *  - "qualitymeter-threshold": details of the GST_MESSAGE_WARNING posted when a
  *    metric crosses its threshold, and (name "qualitymeter-recovered") the
  *    element message posted when it comes back (ThresholdEvent).
@@ -45,14 +50,16 @@ struct FrameReport {
   double psnr_avg = nan_value();
   double ssim_all = nan_value();
   double temporal_delta = 0.0;
+  std::string pad;                            ///< the distorted pad ("distorted", "distorted_0", ...)
 
   const char* plane_name(int c) const { return (rgb ? kRgbPlaneNames : kYuvPlaneNames)[c]; }
 
-  /// "qualitymeter" structure: frame, pts, running-time, psnr-<plane>, psnr-avg, ssim-<plane>, ssim-all,
+  /// "qualitymeter" structure: pad, frame, pts, running-time, psnr-<plane>, psnr-avg, ssim-<plane>, ssim-all,
   /// temporal-delta (planes present in the format only). Caller owns the result.
   GstStructure* to_structure() const {
-    GstStructure* s = gst_structure_new(kFrameMessage, "frame", G_TYPE_UINT64, frame, "pts", G_TYPE_UINT64, pts,
-                                        "running-time", G_TYPE_UINT64, running_time, nullptr);
+    GstStructure* s = gst_structure_new(kFrameMessage, "pad", G_TYPE_STRING, pad.c_str(), "frame", G_TYPE_UINT64,
+                                        frame, "pts", G_TYPE_UINT64, pts, "running-time", G_TYPE_UINT64, running_time,
+                                        nullptr);
     for (int c = 0; c < components && c < 4; ++c)
       gst_structure_set(s, (std::string("psnr-") + plane_name(c)).c_str(), G_TYPE_DOUBLE, psnr[c], nullptr);
     gst_structure_set(s, "psnr-avg", G_TYPE_DOUBLE, psnr_avg, nullptr);
@@ -75,6 +82,7 @@ struct FrameReport {
       return false;
     r.pts = pts;
     r.running_time = rt;
+    if (const gchar* pad = gst_structure_get_string(s, "pad")) r.pad = pad;
     r.rgb = gst_structure_has_field(s, "psnr-r");
     for (int c = 0; c < 4; ++c) {
       const std::string p = std::string("psnr-") + r.plane_name(c), q = std::string("ssim-") + r.plane_name(c);
@@ -115,22 +123,30 @@ struct MetricSummary {
   }
 };
 
-/// The run's summary (structure "qualitymeter-summary").
+/// The summary of one distorted pad (structure "qualitymeter-summary").
 struct Summary {
+  std::string pad;                  ///< the distorted pad
   guint64 frames = 0;               ///< measured pairs
-  guint64 unpaired_reference = 0;   ///< reference frames without a distorted partner
-  guint64 unpaired_distorted = 0;   ///< distorted frames without a reference partner (passed through)
+  guint64 unpaired_reference = 0;   ///< reference frames without a partner on this pad
+  guint64 unpaired_distorted = 0;   ///< this pad's frames without a reference partner
   std::vector<MetricSummary> metrics;  ///< one per metric, in message field order
+  std::vector<Summary> pads;        ///< element "summary" property only: the requested pads' summaries
 
-  /// "qualitymeter-summary": frames, unpaired-reference, unpaired-distorted, and one nested
-  /// structure per metric, named and keyed by the metric (e.g. psnr-y=(structure)"psnr-y, min=...").
+  /// "qualitymeter-summary": pad, frames, unpaired-reference, unpaired-distorted, one nested
+  /// structure per metric, named and keyed by the metric (e.g. psnr-y=(structure)"psnr-y, min=..."),
+  /// and one nested "qualitymeter-summary" per entry of `pads`, keyed by its pad name.
   GstStructure* to_structure() const {
-    GstStructure* s = gst_structure_new(kSummaryMessage, "frames", G_TYPE_UINT64, frames, "unpaired-reference",
-                                        G_TYPE_UINT64, unpaired_reference, "unpaired-distorted", G_TYPE_UINT64,
-                                        unpaired_distorted, nullptr);
+    GstStructure* s = gst_structure_new(kSummaryMessage, "pad", G_TYPE_STRING, pad.c_str(), "frames", G_TYPE_UINT64,
+                                        frames, "unpaired-reference", G_TYPE_UINT64, unpaired_reference,
+                                        "unpaired-distorted", G_TYPE_UINT64, unpaired_distorted, nullptr);
     for (const MetricSummary& m : metrics) {
       GstStructure* sub = m.to_structure();
       gst_structure_set(s, m.metric.c_str(), GST_TYPE_STRUCTURE, sub, nullptr);
+      gst_structure_free(sub);
+    }
+    for (const Summary& p : pads) {
+      GstStructure* sub = p.to_structure();
+      gst_structure_set(s, p.pad.c_str(), GST_TYPE_STRUCTURE, sub, nullptr);
       gst_structure_free(sub);
     }
     return s;
@@ -143,15 +159,31 @@ struct Summary {
         !gst_structure_get_uint64(s, "unpaired-reference", &r.unpaired_reference) ||
         !gst_structure_get_uint64(s, "unpaired-distorted", &r.unpaired_distorted))
       return false;
+    if (const gchar* pad = gst_structure_get_string(s, "pad")) r.pad = pad;
     for (int i = 0; i < gst_structure_n_fields(s); ++i) {
       const GValue* v = gst_structure_get_value(s, gst_structure_nth_field_name(s, i));
       if (!GST_VALUE_HOLDS_STRUCTURE(v)) continue;
+      const GstStructure* sub = gst_value_get_structure(v);
+      if (gst_structure_has_name(sub, kSummaryMessage)) {
+        Summary p;
+        if (!from_structure(sub, &p)) return false;
+        r.pads.push_back(p);
+        continue;
+      }
       MetricSummary m;
-      if (!MetricSummary::from_structure(gst_value_get_structure(v), &m)) return false;
+      if (!MetricSummary::from_structure(sub, &m)) return false;
       r.metrics.push_back(m);
     }
     *out = r;
     return true;
+  }
+
+  /// This summary if it is `pad_name`'s, else the nested one of that pad; null if none.
+  const Summary* for_pad(const std::string& pad_name) const {
+    if (pad == pad_name) return this;
+    for (const Summary& p : pads)
+      if (p.pad == pad_name) return &p;
+    return nullptr;
   }
 
   const MetricSummary* find(const std::string& metric) const {
@@ -169,10 +201,11 @@ struct ThresholdEvent {
   guint64 frame = 0;
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   bool recovered = false;  ///< false: crossed (warning details), true: back within the threshold
+  std::string pad;         ///< the distorted pad
 
   GstStructure* to_structure() const {
-    return gst_structure_new(recovered ? kRecoveredMessage : kThresholdDetails, "metric", G_TYPE_STRING,
-                             metric.c_str(), "value", G_TYPE_DOUBLE, value, "threshold", G_TYPE_DOUBLE, threshold,
+    return gst_structure_new(recovered ? kRecoveredMessage : kThresholdDetails, "pad", G_TYPE_STRING, pad.c_str(),
+                             "metric", G_TYPE_STRING, metric.c_str(), "value", G_TYPE_DOUBLE, value, "threshold", G_TYPE_DOUBLE, threshold,
                              "frame", G_TYPE_UINT64, frame, "pts", G_TYPE_UINT64, pts, nullptr);
   }
 
@@ -191,6 +224,7 @@ struct ThresholdEvent {
       return false;
     e.metric = metric;
     e.pts = pts;
+    if (const gchar* pad = gst_structure_get_string(s, "pad")) e.pad = pad;
     *out = e;
     return true;
   }

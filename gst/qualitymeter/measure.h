@@ -41,10 +41,14 @@ class PairMeasure {
                       iir2d::quality::FrameMetrics* m, std::string* error);
 
   /* CUDA memory: maps both buffers (CudaFrameScope), runs the kernels on
-   * the session's stream in its device memory slot 0 and copies the
-   * results back (synchronised). False with *error on failure. */
-  bool measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideoInfo* ref_info, GstBuffer* dist,
-                    const GstVideoInfo* dist_info, iir2d::quality::FrameMetrics* m, std::string* error);
+   * the session's stream and copies the results back (synchronised). The
+   * session's device memory slot 0 holds `count` equal parts, one per
+   * distorted input; this measure uses part `index`. `*generation` counts
+   * the slot's reallocations (shared by every input: a reallocation loses
+   * every input's previous luma). False with *error on failure. */
+  bool measure_cuda(CudaSession& cuda, int index, int count, guint64* generation, GstBuffer* ref,
+                    const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
+                    iir2d::quality::FrameMetrics* m, std::string* error);
 
  private:
   /* A packed host copy of a frame's temporal component (CPU path). */
@@ -57,9 +61,10 @@ class PairMeasure {
     std::size_t workspace_offset = 0, workspace_bytes = 0, prev_offset[2] = {0, 0}, total = 0;
   };
   DeviceLayout device_layout(const GstVideoInfo* info) const;
-  std::string enqueue_cuda(CudaSession& cuda, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df, int n);
+  std::string enqueue_cuda(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df, int n);
 
   bool have_prev_ = false;
+  guint64 generation_ = 0;  // of the device memory the previous luma is in
   HostPlane prev_host_[2];
   DeviceLayout layout_;
   iir2d::ConstVideoComponent prev_device_[2];

@@ -58,9 +58,8 @@ PairMeasure::DeviceLayout PairMeasure::device_layout(const GstVideoInfo* info) c
 
 /* Enqueues the kernels of one pair and the copy of the previous luma on
  * `stream`; the caller has pushed the context and synchronises the stream. */
-std::string PairMeasure::enqueue_cuda(CudaSession& cuda, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df,
+std::string PairMeasure::enqueue_cuda(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df,
                                       int n) {
-  auto* base = static_cast<unsigned char*>(cuda.allocation(kDeviceSlot));
   auto* results = reinterpret_cast<DeviceResults*>(base);
   for (int c = 0; c < n; ++c) {
     const auto r = quality::cuda::compare_component(frame_component<ConstVideoComponent>(rf, c),
@@ -93,8 +92,9 @@ std::string PairMeasure::enqueue_cuda(CudaSession& cuda, CUstream_st* stream, Gs
   return "";
 }
 
-bool PairMeasure::measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideoInfo* ref_info, GstBuffer* dist,
-                               const GstVideoInfo* dist_info, quality::FrameMetrics* m, std::string* error) {
+bool PairMeasure::measure_cuda(CudaSession& cuda, int index, int count, guint64* generation, GstBuffer* ref,
+                               const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
+                               quality::FrameMetrics* m, std::string* error) {
   const GstVideoInfo* info = dist_info;
   int depths[quality::kMaxComponents];
   const int n = component_depths(info, depths);
@@ -105,16 +105,19 @@ bool PairMeasure::measure_cuda(CudaSession& cuda, GstBuffer* ref, const GstVideo
     if (scope.map(ref, ref_info, GST_MAP_READ, kRoleNames[kReference], error) &&
         scope.map(dist, dist_info, GST_MAP_READ, kRoleNames[kDistorted], error) && scope.enter(error)) {
       layout_ = device_layout(info);
+      const std::size_t part = align_up(layout_.total);
       bool fresh = false;
-      if (!cuda.ensure_allocation(kDeviceSlot, layout_.total, error, &fresh)) {
+      if (!cuda.ensure_allocation(kDeviceSlot, part * static_cast<std::size_t>(count), error, &fresh)) {
         *error = "device memory: " + *error;
       } else {
-        if (fresh) have_prev_ = false;  // the previous luma is gone
+        if (fresh) ++*generation;  // every input's previous luma is gone
+        if (generation_ != *generation) have_prev_ = false;
+        generation_ = *generation;
         diffed = have_prev_;
-        *error = enqueue_cuda(cuda, scope.stream(), scope.frame(0), scope.frame(1), n);
+        auto* base = static_cast<unsigned char*>(cuda.allocation(kDeviceSlot)) + part * static_cast<std::size_t>(index);
+        *error = enqueue_cuda(base, scope.stream(), scope.frame(0), scope.frame(1), n);
         if (error->empty()) {
-          const cudaError_t e = cudaMemcpyAsync(&host, cuda.allocation(kDeviceSlot), sizeof host,
-                                                cudaMemcpyDeviceToHost, scope.stream());
+          const cudaError_t e = cudaMemcpyAsync(&host, base, sizeof host, cudaMemcpyDeviceToHost, scope.stream());
           if (e != cudaSuccess) *error = "results copy: " + error_text(e);
         }
       }

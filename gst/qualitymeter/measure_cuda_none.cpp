@@ -5,7 +5,8 @@
 
 namespace iir2d::gst::meter {
 
-bool PairMeasure::measure_cuda(CudaSession& /*cuda*/, GstBuffer* /*ref*/, const GstVideoInfo* /*ref_info*/,
+bool PairMeasure::measure_cuda(CudaSession& /*cuda*/, int /*index*/, int /*count*/, guint64* /*generation*/,
+                               GstBuffer* /*ref*/, const GstVideoInfo* /*ref_info*/,
                                GstBuffer* /*dist*/, const GstVideoInfo* /*dist_info*/,
                                iir2d::quality::FrameMetrics* /*m*/, std::string* error) {
   *error = "the plugin was built without CUDA";

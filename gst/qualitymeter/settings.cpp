@@ -5,6 +5,16 @@
 #include "../common/formats.h"
 #include "../common/property_table.h"
 
+GType gst_quality_meter_timeout_action_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_QUALITY_METER_TIMEOUT_ACTION_WARN, "Post a warning naming the pad", "warn"},
+      {GST_QUALITY_METER_TIMEOUT_ACTION_ERROR, "Post an element error naming the pad", "error"},
+      {0, nullptr, nullptr},
+  };
+  return iir2d::gst::register_enum_once(&type, "GstQualityMeterTimeoutAction", values);
+}
+
 namespace iir2d::gst::meter {
 
 namespace {
@@ -20,6 +30,9 @@ const PropertyField<Settings> kFields[] = {
     field<&Settings::min_ssim>(PROP_MIN_SSIM),
     field<&Settings::max_temporal_delta>(PROP_MAX_TEMPORAL_DELTA),
     field<&Settings::cuda_device_id>(PROP_CUDA_DEVICE_ID),
+    field<&Settings::timeout_ms>(PROP_TIMEOUT),
+    field<&Settings::timeout_action>(PROP_TIMEOUT_ACTION),
+    field<&Settings::max_unpaired>(PROP_MAX_UNPAIRED),
 };
 
 }  // namespace
@@ -31,8 +44,9 @@ void install_properties(GObjectClass* klass) {
   g_object_class_install_property(
       klass, PROP_DISTORTED_OFFSET,
       g_param_spec_int64("distorted-offset", "Distorted offset",
-                         "Nanoseconds added to the distorted stream's running times before pairing (e.g. "
-                         "-100000000 when the distorted stream's timestamps are 100 ms late)",
+                         "Nanoseconds added to the distorted streams' running times before pairing (e.g. "
+                         "-100000000 when their timestamps are 100 ms late); the default of every distorted pad's "
+                         "own distorted-offset",
                          G_MININT64, G_MAXINT64, kDefaults.distorted_offset, live));
   g_object_class_install_property(
       klass, PROP_POST_MESSAGES,
@@ -64,6 +78,27 @@ void install_properties(GObjectClass* klass) {
                           "Warn when temporal-delta rises above this value (1 = off)", 0.0, 1.0,
                           kDefaults.max_temporal_delta, live));
   install_cuda_device_id_property(klass, PROP_CUDA_DEVICE_ID, kDefaults.cuda_device_id);
+  g_object_class_install_property(
+      klass, PROP_TIMEOUT,
+      g_param_spec_uint("timeout", "Timeout",
+                        "Milliseconds a sink pad may go without delivering a frame (not at EOS) before "
+                        "timeout-action is taken, counted from PAUSED (and again from PLAYING); 0 = off. "
+                        "Set it for files and for live sources that must not stall; live pipelines that may "
+                        "sit in PAUSED should leave it off or above that time",
+                        0, G_MAXUINT, kDefaults.timeout_ms, live));
+  g_object_class_install_property(
+      klass, PROP_TIMEOUT_ACTION,
+      g_param_spec_enum("timeout-action", "Timeout action",
+                        "What a timeout does: warn (a warning naming the pad, once per silence) or error (an "
+                        "element error naming the pad)",
+                        GST_TYPE_QUALITY_METER_TIMEOUT_ACTION, kDefaults.timeout_action, live));
+  g_object_class_install_property(
+      klass, PROP_MAX_UNPAIRED,
+      g_param_spec_double("max-unpaired", "Maximum unpaired share",
+                          "Warn (once per pad) when more than this share of a distorted pad's reference or "
+                          "distorted frames find no partner: checked from the pad's 100th frame and at EOS "
+                          "(1 = off)",
+                          0.0, 1.0, kDefaults.max_unpaired, live));
 }
 
 bool set_property(Settings& s, guint prop_id, const GValue* value) { return set_field(kFields, s, prop_id, value); }

@@ -12,6 +12,29 @@
 
 #include "stats.h"
 
+G_BEGIN_DECLS
+
+/**
+ * GstQualityMeterTimeoutAction:
+ * @GST_QUALITY_METER_TIMEOUT_ACTION_WARN: post a warning naming the pad
+ * @GST_QUALITY_METER_TIMEOUT_ACTION_ERROR: post an element error naming the
+ *   pad (the pipeline stops)
+ *
+ * What #GstQualityMeter:timeout does when a sink pad has delivered no frame
+ * for that long.
+ *
+ * Since: 0.2
+ */
+typedef enum {
+  GST_QUALITY_METER_TIMEOUT_ACTION_WARN,
+  GST_QUALITY_METER_TIMEOUT_ACTION_ERROR,
+} GstQualityMeterTimeoutAction;
+
+#define GST_TYPE_QUALITY_METER_TIMEOUT_ACTION (gst_quality_meter_timeout_action_get_type())
+GType gst_quality_meter_timeout_action_get_type(void);
+
+G_END_DECLS
+
 namespace iir2d::gst::meter {
 
 /* Property ids (GObject's: 0 is reserved). */
@@ -26,6 +49,9 @@ enum Property : guint {
   PROP_MAX_TEMPORAL_DELTA,
   PROP_SUMMARY,
   PROP_CUDA_DEVICE_ID,
+  PROP_TIMEOUT,
+  PROP_TIMEOUT_ACTION,
+  PROP_MAX_UNPAIRED,
 };
 
 /* Property values, with their defaults; guarded by the element's lock, the
@@ -41,6 +67,9 @@ struct Settings {
   double min_ssim = -1.0;
   double max_temporal_delta = 1.0;
   gint cuda_device_id = -1;
+  guint timeout_ms = 0;  // 0 = off
+  GstQualityMeterTimeoutAction timeout_action = GST_QUALITY_METER_TIMEOUT_ACTION_WARN;
+  double max_unpaired = 0.1;  // 1 = off
 
   bool psnr_threshold_on() const { return min_psnr > 0.0; }
   bool ssim_threshold_on() const { return min_ssim > -1.0; }

@@ -27,44 +27,151 @@ using iir2d::qm::FrameReport;
 using iir2d::qm::MetricSummary;
 using iir2d::qm::Summary;
 
+const char* const kMetricNames[kMetricCount] = {
+    "psnr-y", "psnr-u", "psnr-v", "psnr-r", "psnr-g", "psnr-b", "psnr-a", "psnr-avg",
+    "ssim-y", "ssim-u", "ssim-v", "ssim-r", "ssim-g", "ssim-b", "ssim-a", "ssim-all",
+    "temporal-delta"};
+
+int metric_index(const std::string& metric) {
+  for (int i = 0; i < kMetricCount; ++i)
+    if (metric == kMetricNames[i]) return i;
+  return -1;
+}
+
 namespace {
 
-/* Min, nearest-rank p50/p95, mean, harmonic mean and max of the non-NaN
- * values. The harmonic mean is 0 when a value is 0 (its limit) and NaN when
- * a value is negative. */
-MetricSummary summarise_metric(const std::string& metric, std::vector<double> v) {
-  MetricSummary m;
-  m.metric = metric;
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
-  m.count = v.size();
-  if (v.empty()) return m;
-  std::sort(v.begin(), v.end());
-  auto rank = [&](double p) { return v[std::max<std::size_t>(1, std::ceil(p / 100.0 * v.size())) - 1]; };
-  m.min = v.front();
-  m.max = v.back();
-  m.p50 = rank(50);
-  m.p95 = rank(95);
-  double sum = 0.0, inv = 0.0;
-  bool zero = false, negative = false;
-  for (double x : v) {
-    sum += x;
-    if (x == 0.0) zero = true;
-    if (x < 0.0) negative = true;
-    inv += 1.0 / x;
-  }
-  m.mean = sum / static_cast<double>(v.size());
-  m.harmonic_mean = negative ? iir2d::qm::nan_value() : zero ? 0.0 : static_cast<double>(v.size()) / inv;
-  return m;
-}
+constexpr int kPsnrAvg = 7, kSsimBase = 8, kSsimAll = 15, kTemporal = 16;
+
+/* Index of plane `c` (0..3) among a family's metrics: y u v / r g b, a. */
+int plane_slot(bool rgb, int c) { return c == 3 ? 6 : (rgb ? 3 : 0) + c; }
 
 }  // namespace
 
-Summary summarise(const Collected& c) {
+MetricHistogram::MetricHistogram(int metric) {
+  if (metric < kSsimBase) {  // PSNR, dB
+    lo_ = 0.0;
+    width_ = 0.01;
+    bins_ = 20000;
+  } else if (metric < kTemporal) {  // SSIM
+    lo_ = -1.0;
+    width_ = 1e-4;
+    bins_ = 20001;  // [-1, 1]: 1 has a bin of its own
+  } else {  // temporal delta
+    lo_ = 0.0;
+    width_ = 1e-4;
+    bins_ = 10001;
+  }
+  counts_.reset(new std::atomic<guint64>[bins_]);
+  for (int i = 0; i < bins_; ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void MetricHistogram::add(double v) {
+  std::atomic<guint64>* slot = &inf_;
+  if (!std::isinf(v) || v < 0) {
+    const double x = std::floor((v - lo_) / width_);
+    const int i = std::isinf(v) || x < 0 ? 0 : x >= bins_ ? bins_ - 1 : static_cast<int>(x);
+    slot = &counts_[i];
+  }
+  /* One writer: a relaxed load and store, no read-modify-write needed. */
+  slot->store(slot->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+double MetricHistogram::percentile(double p, double min, double max) const {
+  guint64 total = inf_.load(std::memory_order_relaxed);
+  for (int i = 0; i < bins_; ++i) total += counts_[i].load(std::memory_order_relaxed);
+  if (total == 0) return iir2d::qm::nan_value();
+  const guint64 rank = std::max<guint64>(1, static_cast<guint64>(std::ceil(p / 100.0 * static_cast<double>(total))));
+  guint64 seen = 0;
+  for (int i = 0; i < bins_; ++i) {
+    seen += counts_[i].load(std::memory_order_relaxed);
+    if (seen >= rank) return std::clamp(lo_ + (i + 0.5) * width_, min, max);
+  }
+  return max;  // in the +inf count
+}
+
+PadStats::~PadStats() {
+  for (auto& h : histograms_) delete h.load();
+}
+
+void PadStats::add_value(int metric, double v) {
+  MetricHistogram* h = histograms_[metric].load(std::memory_order_acquire);
+  if (!h) {
+    h = new MetricHistogram(metric);
+    histograms_[metric].store(h, std::memory_order_release);
+  }
+  if (std::isnan(v)) return;
+  MetricMoments& m = moments_[metric];
+  m.min = m.count ? std::min(m.min, v) : v;
+  m.max = m.count ? std::max(m.max, v) : v;
+  m.count++;
+  m.sum += v;
+  m.inverse_sum += 1.0 / v;
+  m.zero = m.zero || v == 0.0;
+  m.negative = m.negative || v < 0.0;
+  h->add(v);
+}
+
+void PadStats::add(const FrameReport& r) {
+  std::lock_guard<std::mutex> guard(lock_);
+  frames_++;
+  for (int c = 0; c < r.components && c < 4; ++c) {
+    add_value(plane_slot(r.rgb, c), r.psnr[c]);
+    add_value(kSsimBase + plane_slot(r.rgb, c), r.ssim[c]);
+  }
+  add_value(kPsnrAvg, r.psnr_avg);
+  add_value(kSsimAll, r.ssim_all);
+  add_value(kTemporal, r.temporal_delta);
+}
+
+void PadStats::count_unpaired(int role) {
+  std::lock_guard<std::mutex> guard(lock_);
+  unpaired_[role]++;
+}
+
+void PadStats::counts(guint64* frames, guint64* unpaired_ref, guint64* unpaired_dist) const {
+  std::lock_guard<std::mutex> guard(lock_);
+  *frames = frames_;
+  *unpaired_ref = unpaired_[0];
+  *unpaired_dist = unpaired_[1];
+}
+
+Summary PadStats::summary(const std::string& pad) const {
+  /* A small snapshot under the lock; everything else from it and the
+   * lock-free histograms. */
+  guint64 frames, unpaired[2];
+  MetricMoments moments[kMetricCount];
+  const MetricHistogram* histograms[kMetricCount];
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    frames = frames_;
+    unpaired[0] = unpaired_[0];
+    unpaired[1] = unpaired_[1];
+    std::copy(std::begin(moments_), std::end(moments_), std::begin(moments));
+    for (int i = 0; i < kMetricCount; ++i) histograms[i] = histograms_[i].load(std::memory_order_acquire);
+  }
   Summary s;
-  s.frames = c.frames;
-  s.unpaired_reference = c.unpaired[0];
-  s.unpaired_distorted = c.unpaired[1];
-  for (const auto& m : c.values) s.metrics.push_back(summarise_metric(m.first, m.second));
+  s.pad = pad;
+  s.frames = frames;
+  s.unpaired_reference = unpaired[0];
+  s.unpaired_distorted = unpaired[1];
+  for (int i = 0; i < kMetricCount; ++i) {
+    if (!histograms[i]) continue;
+    const MetricMoments& mo = moments[i];
+    MetricSummary m;
+    m.metric = kMetricNames[i];
+    m.count = mo.count;
+    if (mo.count) {
+      m.min = mo.min;
+      m.max = mo.max;
+      m.p50 = histograms[i]->percentile(50, mo.min, mo.max);
+      m.p95 = histograms[i]->percentile(95, mo.min, mo.max);
+      m.mean = mo.sum / static_cast<double>(mo.count);
+      m.harmonic_mean = mo.negative ? iir2d::qm::nan_value()
+                        : mo.zero   ? 0.0
+                                    : static_cast<double>(mo.count) / mo.inverse_sum;
+    }
+    s.metrics.push_back(m);
+  }
   return s;
 }
 
@@ -75,6 +182,12 @@ std::string format_number(double v) {
   std::snprintf(buf, sizeof buf, "%.12g", v);
   return buf;
 }
+
+const char* const StatsWriter::kCsvColumns[] = {
+    "pad",    "frame",  "pts",    "running-time", "psnr-y", "psnr-u", "psnr-v", "psnr-r", "psnr-g",
+    "psnr-b", "psnr-a", "psnr-avg", "ssim-y",     "ssim-u", "ssim-v", "ssim-r", "ssim-g", "ssim-b",
+    "ssim-a", "ssim-all", "temporal-delta", "stats-version"};
+const int StatsWriter::kCsvColumnCount = G_N_ELEMENTS(StatsWriter::kCsvColumns);
 
 bool StatsWriter::open(const std::string& path, GstQualityMeterStatsFormat format, std::string* why) {
   close();
@@ -98,52 +211,50 @@ bool StatsWriter::open(const std::string& path, GstQualityMeterStatsFormat forma
     }
     owned_ = true;
   }
-  int written;
-  if (json_)
-    written = std::fprintf(file_, "{\"format\":\"qualitymeter-stats\",\"version\":%d,\"encoding\":\"jsonl\"}\n", kVersion);
-  else
-    written = std::fprintf(file_, "# qualitymeter-stats version=%d format=csv\n", kVersion);
-  if (written < 0 || std::fflush(file_) != 0) {  // e.g. a full disk, /dev/full
+  std::string header;
+  if (json_) {
+    header = "{\"format\":\"qualitymeter-stats\",\"version\":" + std::to_string(kVersion) + ",\"encoding\":\"jsonl\"}\n";
+  } else {
+    for (int i = 0; i < kCsvColumnCount; ++i) header += std::string(i ? "," : "") + kCsvColumns[i];
+    header += "\n";
+  }
+  if (std::fputs(header.c_str(), file_) < 0 || std::fflush(file_) != 0) {  // e.g. a full disk, /dev/full
     *why = std::strerror(errno);
     close();
     return false;
   }
-  header_ = -1;
   return true;
 }
 
 bool StatsWriter::write(const FrameReport& r, std::string* why) {
   if (!file_) return true;
-  auto plane = [&](const double* v, int c) -> std::string {
-    if (c >= r.components) return json_ ? "null" : "";
-    return value(v[c]);
-  };
   auto time = [&](GstClockTime t) -> std::string {
     return GST_CLOCK_TIME_IS_VALID(t) ? std::to_string(t) : (json_ ? "null" : "");
   };
-  const std::string fields[] = {std::to_string(r.frame), time(r.pts),       time(r.running_time),
-                                plane(r.psnr, 0),        plane(r.psnr, 1),  plane(r.psnr, 2),
-                                value(r.psnr_avg),       plane(r.ssim, 0),  plane(r.ssim, 1),
-                                plane(r.ssim, 2),        value(r.ssim_all), value(r.temporal_delta)};
-  std::string names[] = {"frame", "pts", "running-time", "psnr-", "psnr-", "psnr-", "psnr-avg",
-                         "ssim-", "ssim-", "ssim-", "ssim-all", "temporal-delta"};
-  for (int c = 0; c < 3; ++c) {
-    names[3 + c] += r.plane_name(c);
-    names[7 + c] += r.plane_name(c);
-  }
   std::string line;
-  if (!json_ && header_ != static_cast<int>(r.rgb)) {
-    for (std::size_t i = 0; i < G_N_ELEMENTS(names); ++i) line += (i ? "," : "") + names[i];
-    line += "\n";
-    header_ = r.rgb;
+  if (json_) {
+    /* The format's planes: y, u, v (or r, g, b), null where absent. */
+    auto plane = [&](const double* v, int c) -> std::string { return c < r.components ? value(v[c]) : "null"; };
+    line = "{\"pad\":\"" + r.pad + "\",\"frame\":" + std::to_string(r.frame) + ",\"pts\":" + time(r.pts) +
+           ",\"running-time\":" + time(r.running_time);
+    for (int c = 0; c < 3; ++c) line += std::string(",\"psnr-") + r.plane_name(c) + "\":" + plane(r.psnr, c);
+    line += ",\"psnr-avg\":" + value(r.psnr_avg);
+    for (int c = 0; c < 3; ++c) line += std::string(",\"ssim-") + r.plane_name(c) + "\":" + plane(r.ssim, c);
+    line += ",\"ssim-all\":" + value(r.ssim_all) + ",\"temporal-delta\":" + value(r.temporal_delta) + "}\n";
+  } else {
+    /* Fixed columns: a plane the format lacks is empty. */
+    std::string psnr[7], ssim[7];
+    for (int c = 0; c < r.components && c < 4; ++c) {
+      const int slot = c == 3 ? 6 : (r.rgb ? 3 : 0) + c;
+      psnr[slot] = value(r.psnr[c]);
+      ssim[slot] = value(r.ssim[c]);
+    }
+    line = r.pad + "," + std::to_string(r.frame) + "," + time(r.pts) + "," + time(r.running_time);
+    for (const std::string& v : psnr) line += "," + v;
+    line += "," + value(r.psnr_avg);
+    for (const std::string& v : ssim) line += "," + v;
+    line += "," + value(r.ssim_all) + "," + value(r.temporal_delta) + "," + std::to_string(kVersion) + "\n";
   }
-  line += json_ ? "{" : "";
-  for (std::size_t i = 0; i < G_N_ELEMENTS(names); ++i) {
-    if (i) line += ",";
-    if (json_) line += std::string("\"") + names[i] + "\":";
-    line += fields[i];
-  }
-  line += json_ ? "}\n" : "\n";
   if (std::fputs(line.c_str(), file_) < 0 || std::fflush(file_) != 0) {
     *why = std::strerror(errno);
     return false;

@@ -92,6 +92,8 @@ struct MeterRun {
   std::vector<std::string> warning_texts;
   std::vector<GstClockTime> output_pts;  // from an appsink named "out", if any
   std::map<std::string, std::vector<FrameReport>> frames_by_meter;
+  std::map<std::string, std::vector<FrameReport>> frames_by_pad;  // "meter/pad" -> its frames
+  std::map<std::string, Summary> summary_by_pad;                  // "meter/pad" -> its (last) summary
 };
 
 struct ObjectDeleter {
@@ -146,8 +148,10 @@ bool take_message(GstMessage* m, MeterRun* run) {
       if (FrameReport::from_structure(s, &f)) {
         run->frames.push_back(f);
         run->frames_by_meter[GST_MESSAGE_SRC_NAME(m)].push_back(f);
+        run->frames_by_pad[std::string(GST_MESSAGE_SRC_NAME(m)) + "/" + f.pad].push_back(f);
       } else if (Summary::from_structure(s, &run->summary)) {
         run->have_summary = true;
+        run->summary_by_pad[std::string(GST_MESSAGE_SRC_NAME(m)) + "/" + run->summary.pad] = run->summary;
       } else if (ThresholdEvent::from_structure(s, &ev)) {
         run->recoveries.push_back(ev);
       }
@@ -156,6 +160,17 @@ bool take_message(GstMessage* m, MeterRun* run) {
     default:
       return false;
   }
+}
+
+/* The "summary" property of a meter or of one of its pads, parsed (the
+ * test fails if it does not parse). */
+Summary read_summary(gpointer object) {
+  GstStructure* s = nullptr;
+  g_object_get(object, "summary", &s, nullptr);
+  Summary parsed;
+  EXPECT_TRUE(Summary::from_structure(s, &parsed));
+  if (s) gst_structure_free(s);
+  return parsed;
 }
 
 /* Sets the pipeline PLAYING, calls `feed` (may push into appsrcs), and
@@ -243,48 +258,69 @@ struct Frame {
   bool lying_meta = false;  // a GstVideoMeta whose stride (10x the width) runs past the buffer
 };
 
-/* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
- * into appsink "out". Pushes the frames, then EOS on both. */
-MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, const std::string& dist_caps,
-                   const std::vector<Frame>& dist, const std::string& props = "", Pipeline* keep = nullptr) {
-  const std::string desc = "appsrc name=ref format=time caps=\"" + ref_caps + "\" ! q.reference " +
-                           "appsrc name=dist format=time caps=\"" + dist_caps + "\" ! q.distorted " +
-                           "qualitymeter name=q " + props + " ! appsink name=out sync=false wait-on-eos=false";
+/* One appsrc into a meter pad. */
+struct Input {
+  std::string pad;  // "reference", "distorted", "distorted_0", ...
+  std::string caps;
+  std::vector<Frame> frames;
+};
+
+/* Pushes `frames` into appsrc `src`, then EOS. */
+void push_frames(GstElement* src, const std::string& caps, const std::vector<Frame>& frames, bool eos = true);
+
+/* An appsrc per input ("src-<pad>") into a qualitymeter "q" (with
+ * `props`), its src into appsink "out". Pushes the frames, then EOS on
+ * each. */
+MeterRun run_inputs(const std::vector<Input>& inputs, const std::string& props = "", Pipeline* keep = nullptr) {
+  std::string desc;
+  for (const Input& in : inputs)
+    desc += "appsrc name=src-" + in.pad + " format=time caps=\"" + in.caps + "\" ! q." + in.pad + " ";
+  desc += "qualitymeter name=q " + props + " ! appsink name=out sync=false wait-on-eos=false";
   Pipeline owned = parse(desc);
   Pipeline& p = keep ? *keep : owned;
   if (keep) p = std::move(owned);
   if (!p) return MeterRun();
   return run_pipeline(p.get(), [&](GstElement* pipeline) {
-    for (const auto& [name, caps, frames] :
-         {std::make_tuple("ref", ref_caps, &ref), std::make_tuple("dist", dist_caps, &dist)}) {
-      GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), name);
-      for (const Frame& f : *frames) {
-        GstBuffer* buf = f.gap ? gst_buffer_new() : make_frame(caps, f.code, f.pts);
-        if (f.gap) {
-          GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
-          GST_BUFFER_PTS(buf) = f.pts;
-          GST_BUFFER_DURATION(buf) = kFrame;
-        }
-        if (f.lying_meta) {
-          GstVideoInfo info;
-          GstCaps* c = gst_caps_from_string(caps.c_str());
-          gst_video_info_from_caps(&info, c);
-          gst_caps_unref(c);
-          gsize offset[GST_VIDEO_MAX_PLANES] = {0};
-          gint strides[GST_VIDEO_MAX_PLANES] = {10 * GST_VIDEO_INFO_WIDTH(&info)};
-          gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
-                                         GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), 1, offset,
-                                         strides);
-        }
-        GstFlowReturn ret = GST_FLOW_OK;
-        g_signal_emit_by_name(src, "push-buffer", buf, &ret);
-        gst_buffer_unref(buf);
-      }
-      GstFlowReturn ret = GST_FLOW_OK;
-      g_signal_emit_by_name(src, "end-of-stream", &ret);
+    for (const Input& in : inputs) {
+      GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), ("src-" + in.pad).c_str());
+      push_frames(src, in.caps, in.frames);
       gst_object_unref(src);
     }
   });
+}
+
+/* appsrc "ref" and "dist" into a qualitymeter "q" (with `props`), its src
+ * into appsink "out". Pushes the frames, then EOS on both. */
+MeterRun run_meter(const std::string& ref_caps, const std::vector<Frame>& ref, const std::string& dist_caps,
+                   const std::vector<Frame>& dist, const std::string& props = "", Pipeline* keep = nullptr) {
+  return run_inputs({{"reference", ref_caps, ref}, {"distorted", dist_caps, dist}}, props, keep);
+}
+
+void push_frames(GstElement* src, const std::string& caps, const std::vector<Frame>& frames, bool eos) {
+  for (const Frame& f : frames) {
+    GstBuffer* buf = f.gap ? gst_buffer_new() : make_frame(caps, f.code, f.pts);
+    if (f.gap) {
+      GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_GAP);
+      GST_BUFFER_PTS(buf) = f.pts;
+      GST_BUFFER_DURATION(buf) = kFrame;
+    }
+    if (f.lying_meta) {
+      GstVideoInfo info;
+      GstCaps* c = gst_caps_from_string(caps.c_str());
+      gst_video_info_from_caps(&info, c);
+      gst_caps_unref(c);
+      gsize offset[GST_VIDEO_MAX_PLANES] = {0};
+      gint strides[GST_VIDEO_MAX_PLANES] = {10 * GST_VIDEO_INFO_WIDTH(&info)};
+      gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE, GST_VIDEO_INFO_FORMAT(&info),
+                                     GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info), 1, offset, strides);
+    }
+    GstFlowReturn ret = GST_FLOW_OK;
+    g_signal_emit_by_name(src, "push-buffer", buf, &ret);
+    gst_buffer_unref(buf);
+  }
+  if (!eos) return;
+  GstFlowReturn ret = GST_FLOW_OK;
+  g_signal_emit_by_name(src, "end-of-stream", &ret);
 }
 
 CodeFn constant(unsigned luma, unsigned chroma = 128) {
@@ -325,16 +361,18 @@ TEST(QualityMeterElement, PadsAndMetadata) {
   int sinks = 0, srcs = 0;
   for (const GList* l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
     auto* t = static_cast<GstStaticPadTemplate*>(l->data);
-    EXPECT_EQ(t->presence, GST_PAD_ALWAYS) << t->name_template;
+    const std::string name = t->name_template;
+    // reference, distorted and src always; distorted_%u on request (issue 13).
+    EXPECT_EQ(t->presence, name == "distorted_%u" ? GST_PAD_REQUEST : GST_PAD_ALWAYS) << name;
     if (t->direction == GST_PAD_SINK) {
       ++sinks;
-      EXPECT_TRUE(std::string(t->name_template) == "reference" || std::string(t->name_template) == "distorted");
+      EXPECT_TRUE(name == "reference" || name == "distorted" || name == "distorted_%u") << name;
     } else {
       ++srcs;
       EXPECT_STREQ(t->name_template, "src");
     }
   }
-  EXPECT_EQ(sinks, 2);
+  EXPECT_EQ(sinks, 3);
   EXPECT_EQ(srcs, 1);
   GstElement* e = gst_element_factory_create(f, nullptr);
   EXPECT_TRUE(GST_IS_AGGREGATOR(e));
@@ -385,12 +423,7 @@ TEST(QualityMeterElement, PropertiesShowRangesAndDefaults) {
   EXPECT_EQ(dev->minimum, -1);
   EXPECT_EQ(dev->default_value, -1);
   // The summary of a meter that saw nothing.
-  GstStructure* s = nullptr;
-  g_object_get(e, "summary", &s, nullptr);
-  Summary parsed;
-  ASSERT_TRUE(Summary::from_structure(s, &parsed));
-  EXPECT_EQ(parsed.frames, 0u);
-  gst_structure_free(s);
+  EXPECT_EQ(read_summary(e).frames, 0u);
   gst_object_unref(e);
 }
 
@@ -554,7 +587,8 @@ INSTANTIATE_TEST_SUITE_P(All, QualityMeterFormats,
                          ::testing::Values("GRAY8", "GRAY16_LE", "NV12", "NV21", "I420", "YV12", "Y42B", "Y444",
                                            "A420", "I420_10LE", "I422_10LE", "Y444_10LE", "P010_10LE", "P016_LE",
                                            "Y444_16LE", "RGBA", "BGRA", "RGBx", "BGRx", "ARGB", "ABGR", "RGB", "BGR",
-                                           "RGBP", "BGRP", "GBR", "GBRA"),
+                                           "RGBP", "BGRP", "GBR", "GBRA", "I420_12LE", "I422_12LE", "Y444_12LE",
+                                           "P012_LE", "GBR_10LE", "GBR_12LE"),
                          [](const auto& i) { return std::string(i.param); });
 
 TEST(QualityMeterFormatsList, TemplateHasEveryFormatIir2dfilterAccepts) {
@@ -780,6 +814,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+std::string run_command(const std::string& cmd, int* status);
+
 TEST(QualityMeterOutputs, StatsFileCsv) {
   REQUIRE_ELEMENT("qualitymeter");
   TempDir dir;
@@ -788,19 +824,38 @@ TEST(QualityMeterOutputs, StatsFileCsv) {
                     "stats-file=" + dir.file("stats.csv"));
   ASSERT_TRUE(r.eos) << r.error;
   const auto lines = read_lines(dir.file("stats.csv"));
-  ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0], "# qualitymeter-stats version=1 format=csv");
-  EXPECT_EQ(lines[1], "frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-avg,ssim-y,ssim-u,ssim-v,ssim-all,"
-                      "temporal-delta");
-  const auto row0 = split(lines[2], ','), row1 = split(lines[3], ',');
-  ASSERT_EQ(row0.size(), 12u);
-  EXPECT_EQ(row0[0], "0");
-  EXPECT_EQ(row1[1], std::to_string(kFrame));
-  EXPECT_NEAR(std::stod(row0[3]), qcases::psnr(100, 255), 1e-9);
-  EXPECT_EQ(row0[4], "inf");  // identical chroma
-  EXPECT_EQ(row1[6], "inf");  // identical frame
-  EXPECT_EQ(row1[10], "1");
-  EXPECT_NEAR(std::stod(row1[11]), 10.0 / 255, 1e-9) << "the distorted luma moved by 10 codes, the reference not";
+  ASSERT_EQ(lines.size(), 3u);
+  // The first line is the header row (issue 12: it was a "# qualitymeter-stats" comment line).
+  EXPECT_EQ(lines[0], "pad,frame,pts,running-time,psnr-y,psnr-u,psnr-v,psnr-r,psnr-g,psnr-b,psnr-a,psnr-avg,"
+                      "ssim-y,ssim-u,ssim-v,ssim-r,ssim-g,ssim-b,ssim-a,ssim-all,temporal-delta,stats-version");
+  const auto header = split(lines[0], ',');
+  auto col = [&](const std::vector<std::string>& row, const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return it == header.end() ? std::string() : row.at(it - header.begin());
+  };
+  const auto row0 = split(lines[1], ','), row1 = split(lines[2], ',');
+  ASSERT_EQ(row0.size(), header.size());
+  EXPECT_EQ(col(row0, "pad"), "distorted");
+  EXPECT_EQ(col(row0, "frame"), "0");
+  EXPECT_EQ(col(row1, "pts"), std::to_string(kFrame));
+  EXPECT_NEAR(std::stod(col(row0, "psnr-y")), qcases::psnr(100, 255), 1e-9);
+  EXPECT_EQ(col(row0, "psnr-u"), "inf");  // identical chroma
+  EXPECT_EQ(col(row0, "psnr-r"), "");     // not an RGB format
+  EXPECT_EQ(col(row1, "psnr-avg"), "inf");  // identical frame
+  EXPECT_EQ(col(row1, "ssim-all"), "1");
+  EXPECT_EQ(col(row1, "stats-version"), "2");
+  EXPECT_NEAR(std::stod(col(row1, "temporal-delta")), 10.0 / 255, 1e-9)
+      << "the distorted luma moved by 10 codes, the reference not";
+
+  // Python's csv.DictReader reads it with no options (issue 12 §4).
+  int status = 0;
+  const std::string out = run_command(
+      "python3 -c \"import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); "
+      "print(len(rows), rows[0]['pad'], rows[1]['frame'], rows[1]['stats-version'])\" " + dir.file("stats.csv"),
+      &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "2 distorted 1 2\n");
 }
 
 TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
@@ -810,8 +865,9 @@ TEST(QualityMeterOutputs, StatsFileJsonLinesAndGrayColumns) {
   ASSERT_TRUE(r.eos) << r.error;
   auto lines = read_lines(dir.file("stats.jsonl"));
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0], "{\"format\":\"qualitymeter-stats\",\"version\":1,\"encoding\":\"jsonl\"}");
-  EXPECT_EQ(lines[1].rfind("{\"frame\":0,\"pts\":0,\"running-time\":0,\"psnr-y\":", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[0], "{\"format\":\"qualitymeter-stats\",\"version\":2,\"encoding\":\"jsonl\"}");
+  EXPECT_EQ(lines[1].rfind("{\"pad\":\"distorted\",\"frame\":0,\"pts\":0,\"running-time\":0,\"psnr-y\":", 0), 0u)
+      << lines[1];
   EXPECT_NE(lines[1].find("\"psnr-u\":null,\"psnr-v\":null"), std::string::npos) << lines[1];
   EXPECT_NE(lines[2].find("\"temporal-delta\":"), std::string::npos);
 
@@ -851,7 +907,7 @@ TEST(QualityMeterOutputs, StatsFileIsFlushedAsItGoes) {
     if (gst_message_has_name(m, "qualitymeter")) ++seen;
     gst_message_unref(m);
   }
-  EXPECT_EQ(read_lines(dir.file("s.csv")).size(), 5u) << "version line, header, three rows before EOS";
+  EXPECT_EQ(read_lines(dir.file("s.csv")).size(), 4u) << "header, three rows before EOS";
   gst_object_unref(bus);
   gst_object_unref(ref);
   gst_object_unref(dist);
@@ -918,8 +974,9 @@ TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
   EXPECT_EQ(m->count, 4u);
   EXPECT_NEAR(m->min, v[3], 1e-12);
   EXPECT_NEAR(m->max, v[0], 1e-12);
-  EXPECT_NEAR(m->p50, v[2], 1e-12) << "nearest rank: the 2nd smallest of 4";
-  EXPECT_NEAR(m->p95, v[0], 1e-12) << "nearest rank: the 4th smallest of 4";
+  // Percentiles from 0.01 dB bins: within half a bin of the nearest rank, clamped to [min, max].
+  EXPECT_NEAR(m->p50, v[2], 0.005) << "nearest rank: the 2nd smallest of 4";
+  EXPECT_NEAR(m->p95, v[0], 0.005) << "nearest rank: the 4th smallest of 4";
   EXPECT_NEAR(m->mean, sum / 4, 1e-12);
   EXPECT_NEAR(m->harmonic_mean, 4 / inv, 1e-12);
   for (const char* metric : {"psnr-avg", "ssim-y", "ssim-all", "temporal-delta"})
@@ -938,6 +995,349 @@ TEST(QualityMeterOutputs, SummaryMessageAndProperty) {
   EXPECT_EQ(prop.metrics.size(), r.summary.metrics.size());
   gst_structure_free(s);
   gst_object_unref(q);
+}
+
+/* ---- hardening (issue 10 F1, F6; issue 12 §4) ---------------------------- */
+
+/* Pops bus messages until one of `types` (or ERROR) comes, at most
+ * `timeout`; the caller owns it (null on timeout). */
+GstMessage* wait_message(GstElement* pipeline, GstMessageType types, GstClockTime timeout = 20 * GST_SECOND) {
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* m = gst_bus_timed_pop_filtered(bus, timeout, GstMessageType(types | GST_MESSAGE_ERROR));
+  gst_object_unref(bus);
+  return m;
+}
+
+std::string message_text(GstMessage* m) {
+  GError* err = nullptr;
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) gst_message_parse_error(m, &err, nullptr);
+  if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) gst_message_parse_warning(m, &err, nullptr);
+  std::string text = err ? err->message : "";
+  g_clear_error(&err);
+  return text;
+}
+
+/* A caps change of the one stream that feeds both pads through a tee: the
+ * new CAPS event reaches the two pads at different times, and each frame
+ * pair still has one format (issue 10, F1: "The reference and distorted
+ * inputs must have the same format and size", every time). */
+TEST(QualityMeterHardening, CapsChangeOfBothInputsBeforeATee) {
+  REQUIRE_ELEMENT("qualitymeter");
+  const std::string big = caps_string("I420", 64, 48), small = caps_string("I420", 32, 24);
+  Pipeline p = parse("appsrc name=src format=time caps=\"" + big + "\" ! tee name=t t. ! queue ! q.reference "
+                     "t. ! queue ! q.distorted qualitymeter name=q ! appsink name=out sync=false wait-on-eos=false");
+  ASSERT_TRUE(p);
+  MeterRun r = run_pipeline(p.get(), [&](GstElement* pipeline) {
+    GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    std::vector<Frame> first, second, third;
+    for (int k = 0; k < 4; ++k) first.push_back({constant(50 + k), k * kFrame});
+    for (int k = 4; k < 8; ++k) second.push_back({constant(50 + k), k * kFrame});
+    for (int k = 8; k < 10; ++k) third.push_back({constant(50 + k), k * kFrame});
+    auto set_caps = [&](const std::string& c) {
+      GstCaps* caps = gst_caps_from_string(c.c_str());
+      g_object_set(src, "caps", caps, nullptr);
+      gst_caps_unref(caps);
+    };
+    push_frames(src, big, first, false);
+    set_caps(small);
+    push_frames(src, small, second, false);
+    set_caps(big);
+    push_frames(src, big, third, true);
+    gst_object_unref(src);
+  });
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.frames, 10u);
+  EXPECT_EQ(r.summary.unpaired_reference + r.summary.unpaired_distorted, 0u);
+  ASSERT_EQ(r.frames.size(), 10u);
+  for (const FrameReport& f : r.frames) EXPECT_EQ(f.psnr_avg, kInf) << "the same frame on both pads";
+  EXPECT_EQ(r.output_pts.size(), 10u);
+}
+
+/* A sink pad left unlinked is an element error naming it when the element
+ * goes to PAUSED (issue 12 §4, issue 10 F6: it waited in PREROLLING
+ * forever). */
+TEST(QualityMeterHardening, UnlinkedSinkPadIsAnErrorNamingIt) {
+  REQUIRE_ELEMENT("qualitymeter");
+  for (const char* pad : {"reference", "distorted"}) {
+    Pipeline p = parse(std::string("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=64,height=48 ! q.") +
+                       (std::string(pad) == "reference" ? "distorted" : "reference") +
+                       " qualitymeter name=q ! fakesink");
+    ASSERT_TRUE(p);
+    MeterRun r = run_pipeline(p.get(), nullptr, 10 * GST_SECOND);
+    EXPECT_FALSE(r.eos);
+    EXPECT_EQ(r.error_source, "q");
+    EXPECT_NE(r.error.find(std::string("Sink pad ") + pad + " of qualitymeter is not linked"), std::string::npos)
+        << pad << ": " << r.error;
+  }
+  // A requested pad nobody linked, too.
+  Pipeline p = parse("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=64,height=48 ! tee name=t "
+                     "t. ! queue ! q.reference t. ! queue ! q.distorted qualitymeter name=q ! fakesink");
+  ASSERT_TRUE(p);
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  GstPad* extra = gst_element_request_pad_simple(q, "distorted_%u");
+  ASSERT_NE(extra, nullptr);
+  EXPECT_STREQ(GST_OBJECT_NAME(extra), "distorted_0");
+  MeterRun r = run_pipeline(p.get(), nullptr, 10 * GST_SECOND);
+  EXPECT_NE(r.error.find("Sink pad distorted_0 of qualitymeter is not linked"), std::string::npos) << r.error;
+  gst_object_unref(extra);
+  gst_object_unref(q);
+}
+
+/* A pad that delivers nothing for `timeout` ms: a warning naming it (and
+ * frames still flow once it delivers), or with timeout-action=error an
+ * element error naming it (issue 12 §4, issue 10 F6: the pipeline hung
+ * with no message). */
+TEST(QualityMeterHardening, TimeoutWarnsOrFailsNamingTheSilentPad) {
+  REQUIRE_ELEMENT("qualitymeter");
+  for (const char* action : {"warn", "error"}) {
+    Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist "
+                       "format=time caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q timeout=300 "
+                       "timeout-action=" + action + " ! fakesink");
+    ASSERT_TRUE(p);
+    ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+    GstElement* ref = gst_bin_get_by_name(GST_BIN(p.get()), "ref");
+    GstElement* dist = gst_bin_get_by_name(GST_BIN(p.get()), "dist");
+    push_frames(ref, kGray, sequence(3, false), false);  // the distorted pad stays silent
+    GstMessage* m = wait_message(p.get(), GST_MESSAGE_WARNING);
+    ASSERT_NE(m, nullptr) << action << ": no message within 20 s";
+    const std::string text = message_text(m);
+    EXPECT_EQ(GST_MESSAGE_TYPE(m), std::string(action) == "warn" ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR) << text;
+    EXPECT_STREQ(GST_MESSAGE_SRC_NAME(m), "q");
+    EXPECT_NE(text.find("Pad distorted has delivered no frame for 300 ms"), std::string::npos) << text;
+    EXPECT_EQ(text.find("reference"), std::string::npos) << "the reference has frames queued: " << text;
+    gst_message_unref(m);
+    if (std::string(action) == "warn") {
+      // It was only late: its frames arrive and everything is measured.
+      push_frames(dist, kGray, sequence(3, true), true);
+      push_frames(ref, kGray, {}, true);
+      m = wait_message(p.get(), GST_MESSAGE_EOS);
+      ASSERT_NE(m, nullptr);
+      EXPECT_EQ(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS) << message_text(m);
+      gst_message_unref(m);
+      GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+      EXPECT_EQ(read_summary(q).frames, 3u);
+      gst_object_unref(q);
+    }
+    gst_object_unref(ref);
+    gst_object_unref(dist);
+    gst_element_set_state(p.get(), GST_STATE_NULL);
+  }
+}
+
+/* More than max-unpaired of a pad's frames without a partner is a warning
+ * naming the pad and the shares (issue 12 §4: 30 fps against 15 fps gave
+ * exit 0 and showed only in the summary). */
+TEST(QualityMeterHardening, MaxUnpairedWarns) {
+  REQUIRE_ELEMENT("qualitymeter");
+  std::vector<int> odd;
+  for (int k = 1; k < 30; k += 2) odd.push_back(k);
+  MeterRun r = run_meter(kGray, sequence(30, false), kGray, sequence(30, true, 0, odd));  // default 0.1
+  ASSERT_TRUE(r.eos) << r.error;
+  EXPECT_EQ(r.summary.unpaired_reference, 15u);
+  int unpaired_warnings = 0;
+  for (const std::string& w : r.warning_texts)
+    if (w.find("found no partner, more than max-unpaired") != std::string::npos) {
+      ++unpaired_warnings;
+      EXPECT_NE(w.find("Pad distorted: 50.0 % of the reference frames (15 of 30)"), std::string::npos) << w;
+    }
+  EXPECT_EQ(unpaired_warnings, 1) << "one warning per pad";
+  r = run_meter(kGray, sequence(30, false), kGray, sequence(30, true, 0, odd), "max-unpaired=0.5");
+  ASSERT_TRUE(r.eos) << r.error;
+  for (const std::string& w : r.warning_texts) EXPECT_EQ(w.find("max-unpaired"), std::string::npos) << w;
+}
+
+TEST(QualityMeterHardening, NewPropertiesShowRangesAndDefaults) {
+  REQUIRE_ELEMENT("qualitymeter");
+  GstElement* e = gst_element_factory_make("qualitymeter", nullptr);
+  GObjectClass* k = G_OBJECT_GET_CLASS(e);
+  auto* timeout = G_PARAM_SPEC_UINT(g_object_class_find_property(k, "timeout"));
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(timeout->default_value, 0u) << "off by default (live pipelines may sit in PAUSED)";
+  GParamSpec* action = g_object_class_find_property(k, "timeout-action");
+  ASSERT_NE(action, nullptr);
+  EXPECT_EQ(G_PARAM_SPEC_ENUM(action)->default_value, 0);
+  for (const char* nick : {"warn", "error"})
+    EXPECT_NE(g_enum_get_value_by_nick(G_PARAM_SPEC_ENUM(action)->enum_class, nick), nullptr) << nick;
+  auto* unpaired = G_PARAM_SPEC_DOUBLE(g_object_class_find_property(k, "max-unpaired"));
+  ASSERT_NE(unpaired, nullptr);
+  EXPECT_EQ(unpaired->minimum, 0.0);
+  EXPECT_EQ(unpaired->maximum, 1.0);
+  EXPECT_EQ(unpaired->default_value, 0.1);
+  g_object_set(e, "max-unpaired", 0.25, nullptr);
+  double v = 0;
+  g_object_get(e, "max-unpaired", &v, nullptr);
+  EXPECT_EQ(v, 0.25);
+  gst_object_unref(e);
+}
+
+/* ---- several distorted streams (issue 13) ------------------------------- */
+
+/* Three distorted inputs in one meter: each pad pairs on its own
+ * (distorted-offset as a pad property, the element's as the default), has
+ * its own counts and summary, and its messages name it. */
+TEST(QualityMeterPads, EachRequestedPadPairsAndCountsOnItsOwn) {
+  REQUIRE_ELEMENT("qualitymeter");
+  const GstClockTime late = 2 * kFrame;
+  Pipeline p;
+  MeterRun r = run_inputs({{"reference", kGray, sequence(10, false)},
+                           {"distorted", kGray, sequence(10, true)},
+                           {"distorted_0", kGray, sequence(10, true, 0, {3, 7})},
+                           {"distorted_5", kGray, sequence(10, true, late)}},
+                          "distorted_5::distorted-offset=" + std::to_string(-static_cast<gint64>(late)), &p);
+  ASSERT_TRUE(r.eos) << r.error;
+  ASSERT_EQ(r.frames_by_pad["q/distorted"].size(), 10u);
+  ASSERT_EQ(r.frames_by_pad["q/distorted_0"].size(), 8u);
+  ASSERT_EQ(r.frames_by_pad["q/distorted_5"].size(), 10u);
+  for (const auto& [pad, frames] : r.frames_by_pad)
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      EXPECT_EQ(frames[i].frame, i) << pad << ": frame indices count per pad";
+      EXPECT_NE(frame_index_of(frames[i]), -1) << pad << " paired with the wrong reference";
+    }
+  std::vector<int> seen;
+  for (const FrameReport& f : r.frames_by_pad["q/distorted_0"]) seen.push_back(frame_index_of(f));
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 4, 5, 6, 8, 9}));
+  EXPECT_EQ(r.frames_by_pad["q/distorted_5"][0].pts, late) << "its own PTS, its own offset";
+
+  ASSERT_EQ(r.summary_by_pad.size(), 3u) << "one summary message per pad";
+  EXPECT_EQ(r.summary_by_pad["q/distorted"].frames, 10u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_0"].frames, 8u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_0"].unpaired_reference, 2u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted"].unpaired_reference, 0u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_5"].frames, 10u);
+  EXPECT_EQ(r.summary_by_pad["q/distorted_5"].unpaired_distorted, 0u);
+  EXPECT_EQ(r.output_pts.size(), 10u) << "src carries the distorted pad's stream only";
+
+  // The element's summary: the distorted pad's, with the others nested; each pad's own property.
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  const Summary all = read_summary(q);
+  EXPECT_EQ(all.pad, "distorted");
+  ASSERT_EQ(all.pads.size(), 2u);
+  ASSERT_NE(all.for_pad("distorted_0"), nullptr);
+  EXPECT_EQ(all.for_pad("distorted_0")->frames, 8u);
+  GstPad* pad = gst_element_get_static_pad(q, "distorted_5");
+  ASSERT_NE(pad, nullptr);
+  const Summary own = read_summary(pad);
+  EXPECT_EQ(own.pad, "distorted_5");
+  EXPECT_EQ(own.frames, 10u);
+  gint64 offset = 0;
+  g_object_get(pad, "distorted-offset", &offset, nullptr);
+  EXPECT_EQ(offset, -static_cast<gint64>(late));
+  gst_object_unref(pad);
+  pad = gst_element_get_static_pad(q, "distorted_0");
+  g_object_set(q, "distorted-offset", static_cast<gint64>(12345), nullptr);
+  g_object_get(pad, "distorted-offset", &offset, nullptr);
+  EXPECT_EQ(offset, 12345) << "a pad without its own offset reads the element's";
+  gst_object_unref(pad);
+  gst_object_unref(q);
+}
+
+/* The stats file has a row per pad and frame, named in the pad column. */
+TEST(QualityMeterPads, StatsRowsNameThePad) {
+  REQUIRE_ELEMENT("qualitymeter");
+  TempDir dir;
+  MeterRun r = run_inputs({{"reference", kGray, sequence(3, false)},
+                           {"distorted", kGray, sequence(3, true)},
+                           {"distorted_1", kGray, sequence(3, true, 0, {1})}},
+                          "stats-file=" + dir.file("s.csv"));
+  ASSERT_TRUE(r.eos) << r.error;
+  std::map<std::string, int> rows;
+  const auto lines = read_lines(dir.file("s.csv"));
+  for (std::size_t i = 1; i < lines.size(); ++i) rows[split(lines[i], ',')[0]]++;
+  EXPECT_EQ(rows["distorted"], 3);
+  EXPECT_EQ(rows["distorted_1"], 2);
+  EXPECT_EQ(rows.size(), 2u);
+}
+
+/* A third input of another size fails with both sides named. */
+TEST(QualityMeterPads, MismatchedThirdInputFailsNamingBothSides) {
+  REQUIRE_ELEMENT("qualitymeter");
+  MeterRun r = run_inputs({{"reference", kGray, sequence(2, false)},
+                           {"distorted", kGray, sequence(2, true)},
+                           {"distorted_0", caps_string("GRAY8", 32, 24), sequence(2, true)}});
+  EXPECT_FALSE(r.eos);
+  EXPECT_EQ(r.error_source, "q");
+  EXPECT_NE(r.error.find("reference is GRAY8 64x48 in system memory, distorted_0 is GRAY8 32x24 in system memory"),
+            std::string::npos)
+      << r.error;
+}
+
+/* A pad requested while PLAYING starts at the next reference frame (its
+ * earlier reference frames are not unpaired for it); a pad released while
+ * PLAYING posts its summary and the others go on. */
+TEST(QualityMeterPads, RequestedAndReleasedMidStream) {
+  REQUIRE_ELEMENT("qualitymeter");
+  Pipeline p = parse("appsrc name=ref format=time caps=\"" + kGray + "\" ! q.reference appsrc name=dist format=time "
+                     "caps=\"" + kGray + "\" ! q.distorted qualitymeter name=q ! fakesink");
+  ASSERT_TRUE(p);
+  GstElement* ref = gst_bin_get_by_name(GST_BIN(p.get()), "ref");
+  GstElement* dist = gst_bin_get_by_name(GST_BIN(p.get()), "dist");
+  GstElement* q = gst_bin_get_by_name(GST_BIN(p.get()), "q");
+  ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  MeterRun run;
+  auto wait_frames = [&](const std::string& pad, std::size_t n) {
+    while (run.frames_by_pad["q/" + pad].size() < n) {
+      GstMessage* m = wait_message(p.get(), GST_MESSAGE_ELEMENT);
+      ASSERT_NE(m, nullptr) << "waiting for frame " << n << " of " << pad;
+      take_message(m, &run);
+      gst_message_unref(m);
+      ASSERT_TRUE(run.error.empty()) << run.error;
+    }
+  };
+  auto frames = [](int from, int to, bool distorted) {
+    std::vector<Frame> all = sequence(to, distorted);
+    return std::vector<Frame>(all.begin() + from, all.end());
+  };
+  push_frames(ref, kGray, frames(0, 5, false), false);
+  push_frames(dist, kGray, frames(0, 5, true), false);
+  wait_frames("distorted", 5);
+
+  // A new pad and its source, while PLAYING.
+  GstPad* pad = gst_element_request_pad_simple(q, "distorted_%u");
+  ASSERT_NE(pad, nullptr);
+  const std::string name = GST_OBJECT_NAME(pad);
+  GstElement* late = gst_element_factory_make("appsrc", "late");
+  GstCaps* caps = gst_caps_from_string(kGray.c_str());
+  g_object_set(late, "format", GST_FORMAT_TIME, "caps", caps, nullptr);
+  gst_caps_unref(caps);
+  gst_bin_add(GST_BIN(p.get()), late);
+  GstPad* late_src = gst_element_get_static_pad(late, "src");
+  ASSERT_EQ(gst_pad_link(late_src, pad), GST_PAD_LINK_OK);
+  gst_element_sync_state_with_parent(late);
+  push_frames(late, kGray, frames(5, 10, true), false);
+  push_frames(ref, kGray, frames(5, 10, false), false);
+  push_frames(dist, kGray, frames(5, 10, true), false);
+  wait_frames(name, 5);
+  wait_frames("distorted", 10);
+
+  // Released while PLAYING: its source goes first.
+  gst_element_set_state(late, GST_STATE_NULL);
+  gst_pad_unlink(late_src, pad);
+  gst_object_unref(late_src);
+  gst_bin_remove(GST_BIN(p.get()), late);
+  gst_element_release_request_pad(q, pad);
+  gst_object_unref(pad);
+  push_frames(ref, kGray, frames(10, 12, false), true);
+  push_frames(dist, kGray, frames(10, 12, true), true);
+  for (;;) {
+    GstMessage* m = wait_message(p.get(), GstMessageType(GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS));
+    ASSERT_NE(m, nullptr);
+    const bool done = take_message(m, &run);
+    gst_message_unref(m);
+    if (done) break;
+  }
+  EXPECT_TRUE(run.eos) << run.error;
+  std::vector<int> seen;
+  for (const FrameReport& f : run.frames_by_pad["q/" + name]) seen.push_back(frame_index_of(f));
+  EXPECT_EQ(seen, (std::vector<int>{5, 6, 7, 8, 9}));
+  ASSERT_EQ(run.summary_by_pad.count("q/" + name), 1u) << "released: its summary was posted";
+  EXPECT_EQ(run.summary_by_pad["q/" + name].frames, 5u);
+  EXPECT_EQ(run.summary_by_pad["q/" + name].unpaired_reference, 0u) << "frames 0-4 came before it";
+  EXPECT_EQ(run.summary_by_pad["q/distorted"].frames, 12u);
+  EXPECT_EQ(run.summary_by_pad["q/distorted"].unpaired_reference, 0u);
+  gst_object_unref(ref);
+  gst_object_unref(dist);
+  gst_object_unref(q);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
 }
 
 /* ---- agreement with ffmpeg on the real clip ----------------------------- */
@@ -1098,6 +1498,119 @@ INSTANTIATE_TEST_SUITE_P(Clip, QualityMeterFfmpeg,
                                            FfmpegCase{"biquads_all_half", "filter-id=4 strength=0.5 planes=all"},
                                            FfmpegCase{"first_order_all", "filter-id=1 planes=all border=clamp"}),
                          [](const auto& i) { return std::string(i.param.name); });
+
+/* ---- an encode ladder's shape: three distorted streams, one meter (issue 13) */
+
+/* Drops every 4th buffer from the 3rd on (a deterministic "dropped frames"
+ * stream) on the src pad of the element named `name`. */
+void drop_every_fourth(GstElement* pipeline, const char* name) {
+  GstElement* e = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  ASSERT_NE(e, nullptr) << name;
+  GstPad* pad = gst_element_get_static_pad(e, "src");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer data) {
+        return (*static_cast<int*>(data))++ % 4 == 2 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+      },
+      new int(0), [](gpointer p) { delete static_cast<int*>(p); });
+  gst_object_unref(pad);
+  gst_object_unref(e);
+}
+
+class QualityMeterLadder : public QualityMeterFfmpeg {};
+
+/* iir2dfilter at three settings, the third with dropped frames: one meter
+ * with distorted, distorted_0 and distorted_1 equals three separate
+ * meters frame for frame (every field), and each stream agrees with
+ * ffmpeg's psnr and ssim within 0.01 dB and 1e-4. */
+TEST_F(QualityMeterLadder, ThreeStreamsInOneMeterEqualThreeMetersAndFfmpeg) {
+  REQUIRE_ELEMENT("qualitymeter");
+  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  const std::string ref = dir_->file("ref.y4m");
+  const char* filters[3] = {"filter-id=6 strength=0.3", "filter-id=6 strength=0.8", "filter-id=4 planes=all"};
+  const char* pads[3] = {"distorted", "distorted_0", "distorted_1"};
+
+  std::string one = "filesrc location=" + ref + " ! y4mdec ! tee name=t t. ! queue ! q.reference ";
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    one += "t. ! queue ! iir2dfilter " + std::string(filters[i]) + " ! tee name=f" + n + " f" + n + ". ! queue" +
+           (i == 2 ? " name=dropper" : "") + " ! q." + pads[i] + " f" + n + ". ! queue ! y4menc ! filesink location=" +
+           dir_->file("ladder-" + n + ".y4m") + " ";
+  }
+  one += "qualitymeter name=q ! fakesink";
+  Pipeline p1 = parse(one);
+  ASSERT_TRUE(p1);
+  drop_every_fourth(p1.get(), "dropper");
+  MeterRun r1 = run_pipeline(p1.get());
+  ASSERT_TRUE(r1.eos) << r1.error << " " << r1.error_debug;
+
+  std::string three = "filesrc location=" + ref + " ! y4mdec ! tee name=t ";
+  for (int i = 0; i < 3; ++i) {
+    const std::string m = "m" + std::to_string(i);
+    three += "t. ! queue ! " + m + ".reference t. ! queue ! iir2dfilter " + filters[i] +
+             (i == 2 ? " ! queue name=dropper" : "") + " ! " + m + ".distorted qualitymeter name=" + m +
+             " ! fakesink ";
+  }
+  Pipeline p3 = parse(three);
+  ASSERT_TRUE(p3);
+  drop_every_fourth(p3.get(), "dropper");
+  MeterRun r3 = run_pipeline(p3.get());
+  ASSERT_TRUE(r3.eos) << r3.error << " " << r3.error_debug;
+
+  const std::vector<FrameReport>& all = r1.frames_by_pad["q/distorted"];
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kFrames));
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<FrameReport>& ours = r1.frames_by_pad[std::string("q/") + pads[i]];
+    const std::vector<FrameReport>& separate = r3.frames_by_pad["m" + std::to_string(i) + "/distorted"];
+    ASSERT_EQ(ours.size(), i == 2 ? kFrames - 7u : static_cast<std::size_t>(kFrames)) << pads[i];
+    ASSERT_EQ(ours.size(), separate.size()) << pads[i];
+    for (std::size_t k = 0; k < ours.size(); ++k) {
+      const FrameReport &a = ours[k], &b = separate[k];
+      EXPECT_EQ(a.frame, b.frame);
+      EXPECT_EQ(a.pts, b.pts) << pads[i] << " frame " << k;
+      for (int c = 0; c < 3; ++c) {
+        EXPECT_EQ(a.psnr[c], b.psnr[c]) << pads[i] << " frame " << k << " plane " << c;
+        EXPECT_EQ(a.ssim[c], b.ssim[c]) << pads[i] << " frame " << k << " plane " << c;
+      }
+      EXPECT_EQ(a.psnr_avg, b.psnr_avg);
+      EXPECT_EQ(a.ssim_all, b.ssim_all);
+      EXPECT_EQ(a.temporal_delta, b.temporal_delta) << pads[i] << " frame " << k;
+    }
+    const Summary& s1 = r1.summary_by_pad[std::string("q/") + pads[i]];
+    const Summary& s3 = r3.summary_by_pad["m" + std::to_string(i) + "/distorted"];
+    EXPECT_EQ(s1.frames, s3.frames);
+    EXPECT_EQ(s1.unpaired_reference, s3.unpaired_reference);
+    EXPECT_EQ(s1.unpaired_reference, i == 2 ? 7u : 0u) << pads[i];
+
+    // ffmpeg on the stream as filtered (before the drop), frames found by PTS.
+    const std::string n = std::to_string(i);
+    int status = 0;
+    const std::string out = run_command("cd '" + dir_->path + "' && ffmpeg -nostdin -v error -i ladder-" + n +
+                                            ".y4m -i '" + ref + "' -lavfi \"[0:v][1:v]psnr,metadata=mode=print:file=" +
+                                            "lpsnr-" + n + ".txt;[0:v][1:v]ssim=stats_file=lssim-" + n +
+                                            ".txt\" -f null - 2>&1",
+                                        &status);
+    ASSERT_EQ(status, 0) << out;
+    const std::vector<FfmpegFrame> ff = parse_ffmpeg(dir_->file("lpsnr-" + n + ".txt"), dir_->file("lssim-" + n + ".txt"));
+    ASSERT_EQ(ff.size(), static_cast<std::size_t>(kFrames));
+    double max_psnr = 0, max_ssim = 0;
+    for (const FrameReport& m : ours) {
+      std::size_t index = 0;
+      while (index < all.size() && all[index].pts != m.pts) ++index;
+      ASSERT_LT(index, all.size()) << "no frame at pts " << m.pts;
+      const double ours_psnr[4] = {m.psnr[0], m.psnr[1], m.psnr[2], m.psnr_avg};
+      const double ours_ssim[4] = {m.ssim[0], m.ssim[1], m.ssim[2], m.ssim_all};
+      for (int k = 0; k < 4; ++k) {
+        max_psnr = std::max(max_psnr, difference(ours_psnr[k], ff[index].psnr[k]));
+        max_ssim = std::max(max_ssim, difference(ours_ssim[k], ff[index].ssim[k]));
+      }
+    }
+    EXPECT_LE(max_psnr, 0.01) << pads[i];
+    EXPECT_LE(max_ssim, 1e-4) << pads[i];
+    std::printf("[ ladder   ] %-12s %-26s %zu frames: max |PSNR diff| %.6f dB, max |SSIM diff| %.2e\n", pads[i],
+                filters[i], ours.size(), max_psnr, max_ssim);
+  }
+}
 
 /* ---- CUDA against CPU --------------------------------------------------- */
 
