@@ -10,13 +10,18 @@
  * end, the longest gap between two buffers at the sink, the longest summary
  * read, and frames in (filter sink) = out (sink) = measured (summary).
  *
- *   soak [--frames N] [--width W] [--height H] [--cuda] [--csv FILE]
+ *   soak [--frames N] [--width W] [--height H] [--cuda [--foreign-context]] [--csv FILE]
  *
  * Default 1 000 000 frames of I420 64x48. --cuda: cudaupload before the tee
  * (filter and meter on CUDA memory), default 100 000 frames of 1920x1080.
+ * --foreign-context: the frames come from a second pipeline (with --cuda: its own
+ * CUDA context) and handed over through appsink/appsrc, so the filter and
+ * the meter receive buffers of a CUDA context that is not theirs.
  * The plugin is found through GST_PLUGIN_PATH (<build>/gst). A line per
  * second goes to stderr (frames, RSS, longest gap so far).
  */
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
 #include <atomic>
@@ -139,7 +144,7 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   long long frames = -1;
   int width = -1, height = -1;
-  bool cuda = false;
+  bool cuda = false, foreign = false;
   const char* csv = nullptr;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -154,6 +159,7 @@ int main(int argc, char** argv) {
     else if (a == "--width") width = std::atoi(next());
     else if (a == "--height") height = std::atoi(next());
     else if (a == "--cuda") cuda = true;
+    else if (a == "--foreign-context") foreign = true;
     else if (a == "--csv") csv = next();
     else {
       std::fprintf(stderr, "usage: %s [--frames N] [--width W] [--height H] [--cuda] [--csv FILE]\n", argv[0]);
@@ -164,15 +170,27 @@ int main(int argc, char** argv) {
   if (width < 0) width = cuda ? 1920 : 64;
   if (height < 0) height = cuda ? 1080 : 48;
 
-  char desc[1024];
-  std::snprintf(desc, sizeof desc,
+  char source[512], desc[1024];
+  std::snprintf(source, sizeof source,
                 "videotestsrc num-buffers=%lld pattern=ball ! video/x-raw,format=I420,width=%d,height=%d,framerate=30/1 "
+                "%s",
+                frames, width, height, cuda ? "! cudaupload" : "");
+  std::snprintf(desc, sizeof desc,
                 "%s ! tee name=t ! queue ! iir2dfilter name=f temporal-mode=fixed ! q.distorted "
                 "t. ! queue ! q.reference qualitymeter name=q post-messages=false ! "
                 "fakesink name=s sync=false signal-handoffs=true",
-                frames, width, height, cuda ? "! cudaupload" : "");
+                foreign ? "appsrc name=bridge format=time block=true max-bytes=20000000" : source);
   GError* err = nullptr;
   Soak s;
+  GstElement* upstream = nullptr;  // --foreign-context: the pipeline with its own CUDA context
+  if (foreign) {
+    const std::string up = std::string(source) + " ! appsink name=out sync=false max-buffers=4";
+    upstream = gst_parse_launch(up.c_str(), &err);
+    if (err) {
+      std::fprintf(stderr, "soak: %s: %s\n", up.c_str(), err->message);
+      return 1;
+    }
+  }
   s.pipeline = gst_parse_launch(desc, &err);
   if (err) {
     std::fprintf(stderr, "soak: %s: %s\n", desc, err->message);
@@ -186,6 +204,24 @@ int main(int argc, char** argv) {
   gst_object_unref(fsink);
   g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), &s);
   s.loop = g_main_loop_new(nullptr, FALSE);
+  if (upstream) {
+    GstElement* out = gst_bin_get_by_name(GST_BIN(upstream), "out");
+    GstElement* bridge = gst_bin_get_by_name(GST_BIN(s.pipeline), "bridge");
+    GstAppSinkCallbacks cb{};
+    cb.eos = [](GstAppSink*, gpointer src) { gst_app_src_end_of_stream(GST_APP_SRC(src)); };
+    cb.new_sample = [](GstAppSink* sink, gpointer src) {
+      GstSample* sample = gst_app_sink_pull_sample(sink);
+      if (sample) {
+        gst_app_src_push_sample(GST_APP_SRC(src), sample);
+        gst_sample_unref(sample);
+      }
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(out), &cb, bridge, nullptr);
+    gst_object_unref(out);
+    gst_object_unref(bridge);  // both pipelines outlive the callbacks
+    gst_element_set_state(upstream, GST_STATE_PLAYING);
+  }
   GstBus* bus = gst_element_get_bus(s.pipeline);
   gst_bus_add_watch(bus, on_bus, &s);
   g_timeout_add_seconds(1, every_second, &s);
@@ -201,8 +237,12 @@ int main(int argc, char** argv) {
   if (s.rss_start < 0) s.rss_start = rss_before;
   s.rss_peak = std::max(s.rss_peak, rss_end);
   gst_element_set_state(s.pipeline, GST_STATE_NULL);
+  if (upstream) {
+    gst_element_set_state(upstream, GST_STATE_NULL);
+    gst_object_unref(upstream);
+  }
 
-  std::printf("soak: %s\n", desc);
+  std::printf("soak: %s%s%s\n", foreign ? source : "", foreign ? " ! appsink => " : "", desc);
   std::printf("%-34s %s\n", "result", s.error ? ("ERROR: " + s.error_text).c_str() : "EOS");
   std::printf("%-34s %.1f s (%.0f frames/s)\n", "time", seconds, static_cast<double>(s.out) / seconds);
   std::printf("%-34s %llu / %llu / %llu%s\n", "frames in / out / measured", static_cast<unsigned long long>(s.in.load()),
