@@ -61,6 +61,20 @@ else
   export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 exitcode=66 suppressions=$supp/ubsan.supp"
 fi
 
+# Self-check: a UBSan, ASan and LSan report must each end a process with a
+# non-zero status under these flags and options, or a report in the suites
+# would pass unseen.
+if [ "$mode" != thread ]; then
+  canary=$build/sanitizer-canary
+  c++ -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all "$ROOT/tests/sanitizers/canary.cpp" \
+    -o "$canary" || fail "cannot build the canary"
+  for c in ubsan asan leak; do
+    if out=$("$canary" "$c" 2>&1); then fail "a $c report does not fail a process: $out"; fi
+    grep -qE "runtime error|AddressSanitizer|LeakSanitizer" <<<"$out" || fail "no $c report: $out"
+  done
+  echo "sanitize.sh: UBSan, ASan and LSan reports fail the process (canary)"
+fi
+
 status=0
 # The sanitizers slow the suites down: meson's timeouts times 4.
 meson test -C "$build" --print-errorlogs --num-processes "${TEST_JOBS:-2}" --timeout-multiplier 4 \
