@@ -70,7 +70,7 @@ export G_SLICE=always-malloc G_DEBUG=gc-friendly
 if [ "$mode" = thread ]; then
   export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$supp/tsan.supp"
 else
-  export ASAN_OPTIONS="halt_on_error=1 abort_on_error=0 exitcode=66 detect_leaks=1 detect_stack_use_after_return=0 strict_string_checks=1 check_initialization_order=1"
+  export ASAN_OPTIONS="halt_on_error=1 abort_on_error=0 exitcode=66 detect_leaks=1 detect_stack_use_after_return=0 fast_unwind_on_malloc=0 strict_string_checks=1 check_initialization_order=1"
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp print_suppressions=0 exitcode=66"
   export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 exitcode=66 suppressions=$supp/ubsan.supp"
 fi
