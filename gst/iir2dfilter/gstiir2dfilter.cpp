@@ -172,9 +172,11 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
+#include "../common/callback_guard.h"
 #include "../common/cuda_session.h"
 #include "../common/formats.h"
 #include "../common/locked_settings.h"
@@ -210,6 +212,7 @@ struct GstIir2dFilterPrivate {
   std::vector<PaddingByte> paddings;      // padding bytes of packed planes
   iir2d::LumaWeights luma_weights{};      // RGB planes=luma
   std::size_t state_capacity = 0;         // floats of temporal state any plan of these caps needs
+                                          // (host_state is allocated on the first temporal frame)
   /* Mixed caps keep two banks of state_capacity floats: a switch between
    * frames and field pairs moves the state into the other bank in the new
    * layout (state_relayout()). Other caps have bank 0 only. */
@@ -426,13 +429,14 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
   const bool mixed = GST_VIDEO_INFO_INTERLACE_MODE(&in_info) == GST_VIDEO_INTERLACE_MODE_MIXED;
   const std::size_t state_floats = bank_floats * (mixed ? 2 : 1);
 
+  /* The host state is allocated by the first frame that smooths over time
+   * (ensure_host_state): none with temporal-mode=off or in passthrough. */
+  priv->host_state.clear();
+  priv->host_state.shrink_to_fit();
   if (cuda_in) {
     if (!prepare_cuda(self, incaps, &in_info, state_floats)) return FALSE;
-    priv->host_state.clear();
-    priv->host_state.shrink_to_fit();
   } else {
     priv->cuda.free_allocations();
-    priv->host_state.assign(state_floats, 0.0f);
   }
   priv->state_capacity = bank_floats;
   priv->state_bank = 0;
@@ -645,10 +649,44 @@ static std::string ensure_fast_cpu(GstIir2dFilter* self, const Settings& s) {
   return {};
 }
 
+
+/* System memory: the temporal state on the host, allocated when a frame
+ * first smooths over time (temporal-mode may be switched on while PLAYING)
+ * and released when smoothing is off, so that temporal-mode=off costs no
+ * frame-sized memory. An allocation that fails is an element error. */
+static bool ensure_host_state(GstIir2dFilter* self, const Settings& s) {
+  GstIir2dFilterPrivate* priv = self->priv;
+  if (!s.temporal()) {
+    if (!priv->host_state.empty()) {
+      priv->host_state.clear();
+      priv->host_state.shrink_to_fit();
+    }
+    return true;
+  }
+  /* Mixed caps keep two banks (state_bank). */
+  const std::size_t floats =
+      priv->state_capacity * (GST_VIDEO_INFO_INTERLACE_MODE(&priv->in_info) == GST_VIDEO_INTERLACE_MODE_MIXED ? 2 : 1);
+  if (priv->host_state.size() >= floats) return true;
+  try {
+    priv->host_state.assign(floats, 0.0f);
+  } catch (const std::bad_alloc&) {
+    priv->host_state.clear();
+    priv->host_state.shrink_to_fit();
+    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("Not enough memory for the temporal state."),
+                      ("%zu bytes of temporal state for %s could not be allocated; use temporal-mode=off, a "
+                       "smaller frame or CUDA memory",
+                       floats * sizeof(float), iir2d::gst::describe_format(&priv->in_info).c_str()));
+    return false;
+  }
+  priv->temporal_valid[0] = priv->temporal_valid[1] = false;  // fresh state: the recursion starts from this frame
+  return true;
+}
+
 /* System memory: the fast CPU path, or the CPU reference. */
 static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf,
                                       const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
+  if (!ensure_host_state(self, s)) return GST_FLOW_ERROR;
   GstVideoFrame in_frame, out_frame;
   if (!gst_video_frame_map(&in_frame, &priv->in_info, inbuf, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."),
@@ -773,6 +811,58 @@ static GstFlowReturn gst_iir2d_filter_transform(GstBaseTransform* trans, GstBuff
 /* ------------------------------------------------------------------------ */
 /* Class                                                                    */
 
+/* The GStreamer callbacks as installed: an exception (std::bad_alloc above
+ * all) becomes an element error, never an abort (callback_guard.h). */
+using iir2d::gst::guard_callback;
+#define IIR2D_SELF(obj) GST_ELEMENT(obj)
+
+static void guarded_set_property(GObject* o, guint id, const GValue* v, GParamSpec* p) {
+  guard_callback(IIR2D_SELF(o), "set_property", 0, [&] { return gst_iir2d_filter_set_property(o, id, v, p), 0; });
+}
+static void guarded_set_context(GstElement* e, GstContext* c) {
+  guard_callback(e, "set_context", 0, [&] { return gst_iir2d_filter_set_context(e, c), 0; });
+}
+static gboolean guarded_start(GstBaseTransform* t) {
+  return guard_callback(IIR2D_SELF(t), "start", FALSE, [&] { return gst_iir2d_filter_start(t); });
+}
+static gboolean guarded_query(GstBaseTransform* t, GstPadDirection d, GstQuery* q) {
+  return guard_callback(IIR2D_SELF(t), "query", FALSE, [&] { return gst_iir2d_filter_query(t, d, q); });
+}
+static GstCaps* guarded_transform_caps(GstBaseTransform* t, GstPadDirection d, GstCaps* c, GstCaps* f) {
+  return guard_callback(IIR2D_SELF(t), "transform_caps", static_cast<GstCaps*>(nullptr),
+                        [&] { return gst_iir2d_filter_transform_caps(t, d, c, f); });
+}
+static gboolean guarded_set_caps(GstBaseTransform* t, GstCaps* in, GstCaps* out) {
+  return guard_callback(IIR2D_SELF(t), "set_caps", FALSE, [&] { return gst_iir2d_filter_set_caps(t, in, out); });
+}
+static gboolean guarded_propose_allocation(GstBaseTransform* t, GstQuery* d, GstQuery* q) {
+  return guard_callback(IIR2D_SELF(t), "propose_allocation", FALSE,
+                        [&] { return gst_iir2d_filter_propose_allocation(t, d, q); });
+}
+static gboolean guarded_decide_allocation(GstBaseTransform* t, GstQuery* q) {
+  return guard_callback(IIR2D_SELF(t), "decide_allocation", FALSE,
+                        [&] { return gst_iir2d_filter_decide_allocation(t, q); });
+}
+static gboolean guarded_sink_event(GstBaseTransform* t, GstEvent* e) {
+  return guard_callback(IIR2D_SELF(t), "sink_event", FALSE, [&] { return gst_iir2d_filter_sink_event(t, e); });
+}
+static void guarded_before_transform(GstBaseTransform* t, GstBuffer* b) {
+  guard_callback(IIR2D_SELF(t), "before_transform", 0, [&] { return gst_iir2d_filter_before_transform(t, b), 0; });
+}
+static GstFlowReturn guarded_prepare_output_buffer(GstBaseTransform* t, GstBuffer* in, GstBuffer** out) {
+  return guard_callback(IIR2D_SELF(t), "prepare_output_buffer", GST_FLOW_ERROR,
+                        [&] { return gst_iir2d_filter_prepare_output_buffer(t, in, out); });
+}
+static gboolean guarded_transform_meta(GstBaseTransform* t, GstBuffer* out, GstMeta* meta, GstBuffer* in) {
+  return guard_callback(IIR2D_SELF(t), "transform_meta", FALSE,
+                        [&] { return gst_iir2d_filter_transform_meta(t, out, meta, in); });
+}
+static GstFlowReturn guarded_transform(GstBaseTransform* t, GstBuffer* in, GstBuffer* out) {
+  return guard_callback(IIR2D_SELF(t), "transform", GST_FLOW_ERROR,
+                        [&] { return gst_iir2d_filter_transform(t, in, out); });
+}
+#undef IIR2D_SELF
+
 static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
@@ -780,7 +870,7 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
 
   GST_DEBUG_CATEGORY_INIT(gst_iir2d_filter_debug, "iir2dfilter", 0, "IIR2D recursive 2-D video filter");
 
-  gobject_class->set_property = gst_iir2d_filter_set_property;
+  gobject_class->set_property = guarded_set_property;
   gobject_class->get_property = gst_iir2d_filter_get_property;
   gobject_class->dispose = gst_iir2d_filter_dispose;
   gobject_class->finalize = gst_iir2d_filter_finalize;
@@ -797,26 +887,26 @@ static void gst_iir2d_filter_class_init(GstIir2dFilterClass* klass) {
                                      iir2d::gst::element_pad_template("src", GST_PAD_SRC, GST_PAD_ALWAYS,
                                                                       G_TYPE_NONE, true));
 
-  element_class->set_context = GST_DEBUG_FUNCPTR(gst_iir2d_filter_set_context);
+  element_class->set_context = GST_DEBUG_FUNCPTR(guarded_set_context);
 
   /* A filter changes the samples even when the caps are the same;
    * passthrough is decided from the settings (before_transform). */
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
 
-  trans_class->start = GST_DEBUG_FUNCPTR(gst_iir2d_filter_start);
+  trans_class->start = GST_DEBUG_FUNCPTR(guarded_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_iir2d_filter_stop);
-  trans_class->query = GST_DEBUG_FUNCPTR(gst_iir2d_filter_query);
-  trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform_caps);
+  trans_class->query = GST_DEBUG_FUNCPTR(guarded_query);
+  trans_class->transform_caps = GST_DEBUG_FUNCPTR(guarded_transform_caps);
   trans_class->transform_size = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform_size);
-  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_iir2d_filter_set_caps);
-  trans_class->propose_allocation = GST_DEBUG_FUNCPTR(gst_iir2d_filter_propose_allocation);
-  trans_class->decide_allocation = GST_DEBUG_FUNCPTR(gst_iir2d_filter_decide_allocation);
-  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_iir2d_filter_sink_event);
-  trans_class->before_transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_before_transform);
-  trans_class->prepare_output_buffer = GST_DEBUG_FUNCPTR(gst_iir2d_filter_prepare_output_buffer);
-  trans_class->transform = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform);
-  trans_class->transform_meta = GST_DEBUG_FUNCPTR(gst_iir2d_filter_transform_meta);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(guarded_set_caps);
+  trans_class->propose_allocation = GST_DEBUG_FUNCPTR(guarded_propose_allocation);
+  trans_class->decide_allocation = GST_DEBUG_FUNCPTR(guarded_decide_allocation);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(guarded_sink_event);
+  trans_class->before_transform = GST_DEBUG_FUNCPTR(guarded_before_transform);
+  trans_class->prepare_output_buffer = GST_DEBUG_FUNCPTR(guarded_prepare_output_buffer);
+  trans_class->transform = GST_DEBUG_FUNCPTR(guarded_transform);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR(guarded_transform_meta);
 
   mark_enums_as_plugin_api();
 }

@@ -2,7 +2,7 @@
 # Run HERE (no GPU needed): builds an sm_90-only tree and gathers everything a
 # GPU check needs into <repo>/.device/pkg (ignored by git): Debian's GStreamer
 # runtime (shared/tools/gst-device-bundle.sh), the plugin, the test binaries,
-# the benchmark and the demo clip, and packs it as <repo>/.device/pkg.tar.xz
+# the benchmark, the soak and the demo clip, and packs it as <repo>/.device/pkg.tar.xz
 # (the CUDA binaries carry several MB of device code each; packed, the whole
 # set fits the device tool's 64 MiB carry limit). Then, with the device tool:
 #   run(command="tests/device/gpu-checks.sh", carry=[".device/pkg.tar.xz"])
