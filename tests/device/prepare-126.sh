@@ -8,12 +8,13 @@
 # <repo>/.device126/pkg126.tar.xz. Then, with the device tool:
 #   run(command="PKG=.device126/pkg126 RUNNER=trixie-run tests/device/gpu-checks.sh",
 #       carry=[".device126/pkg126.tar.xz"])
-# Env: TRIXIE_ROOT (as tests/ci/trixie.sh), CUDA_ARCHS (default 90).
+# Env: TRIXIE_ROOT (as tests/ci/trixie.sh), CUDA_ARCHS (default 90),
+#      PREBUILT=1 (package <chroot>/build-device126 as it is, no build).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 R=${TRIXIE_ROOT:-/var/tmp/iir2d-trixie}
 bundle=${GST_DEVICE_BUNDLE_TRIXIE:-$root/../shared/tools/gst-device-bundle-trixie.sh}
-TRIXIE_ROOT=$R TRIXIE_BUILD=/build-device126 TRIXIE_TEST=0 \
+[ "${PREBUILT:-0}" = 1 ] || TRIXIE_ROOT=$R TRIXIE_BUILD=/build-device126 TRIXIE_TEST=0 \
   MESON_ARGS="-Dcuda=enabled -Dcuda-archs=${CUDA_ARCHS:-90} -Dcuda-ptx=false" ROOT=$root bash "$root/tests/ci/trixie.sh"
 build=$R/build-device126
 stage=$(mktemp -d)/pkg126

@@ -14,7 +14,9 @@
 #   run(command="tests/device/sanitize-checks.sh", carry=[".device/pkg.tar.xz"])
 # Env: TOOLS (default "memcheck racecheck"), COMPUTE_SANITIZER (the binary;
 #      default: on PATH, else /usr/local/cuda/bin/compute-sanitizer),
-#      FRAMES (frames per pipeline, default 8: racecheck is slow).
+#      FRAMES (frames per pipeline, default 8: racecheck is slow),
+#      CASES (a subset of the cases, in order), IIR2D_FILTER (gtest filter of
+#      test_iir2dfilter, default *Cuda*).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pkg=$root/.device/pkg
@@ -36,7 +38,7 @@ gst-inspect-1.0 iir2dfilter >/dev/null 2>&1
 gst-inspect-1.0 qualitymeter >/dev/null 2>&1
 n=${FRAMES:-8}
 declare -A cases=(
-  [test_iir2dfilter]="$pkg/bin/test_iir2dfilter --gtest_filter=*Cuda*"
+  [test_iir2dfilter]="$pkg/bin/test_iir2dfilter --gtest_filter=${IIR2D_FILTER:-*Cuda*}"
   [test_iir2dfilter_live]="$pkg/bin/test_iir2dfilter_live --gtest_filter=*Cuda*"
   [test_qualitymeter]="$pkg/bin/test_qualitymeter --gtest_filter=*Cuda*:-*Ffmpeg*"
   [test_gst_parts]="$pkg/bin/test_gst_parts --gtest_filter=*OnTheGpu*"
@@ -44,7 +46,7 @@ declare -A cases=(
   [pipe_meter_cuda]="gst-launch-1.0 -q videotestsrc num-buffers=$n pattern=ball ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1 ! cudaupload ! tee name=t ! queue ! q.reference t. ! queue ! iir2dfilter temporal-mode=fixed ! q.distorted qualitymeter name=q ! fakesink"
   [pipe_foreign_context]="$pkg/bin/soak --cuda --foreign-context --frames $n --width 1280 --height 720"
 )
-order="test_iir2dfilter test_iir2dfilter_live test_qualitymeter test_gst_parts pipe_filter_temporal pipe_meter_cuda pipe_foreign_context"
+order=${CASES:-"test_iir2dfilter test_iir2dfilter_live test_qualitymeter test_gst_parts pipe_filter_temporal pipe_meter_cuda pipe_foreign_context"}
 status=0
 summary=()
 for tool in ${TOOLS:-memcheck racecheck}; do
