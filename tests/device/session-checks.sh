@@ -42,13 +42,13 @@ suites)
   OUT=$out CLIP=$clip CASES=${CASES:-"id1 id6 id6x2"} timeout 300 bash "$root/tests/device/stream-checks.sh" "$pkg" streams $runner
   ;;
 extra)
-  timeout 150 $runner "$pkg/bin/iir2d_bench" --mode element --sizes 4K,8K --csv "$out/element.csv" >"$out/element.txt" 2>&1
+  timeout 90 $runner "$pkg/bin/iir2d_bench" --mode element --sizes ${ELEMENT_SIZES:-4K} --csv "$out/element.csv" >"$out/element.txt" 2>&1
   echo "element bench rc=$?"; cat "$out/element.txt"
-  timeout 120 $runner "$pkg/bin/qualitymeter_bench" --cuda --frames 30 --csv "$out/qm-cuda.csv" >"$out/qm.txt" 2>&1
+  timeout 60 $runner "$pkg/bin/qualitymeter_bench" --cuda --frames 30 --csv "$out/qm-cuda.csv" >"$out/qm.txt" 2>&1
   echo "qualitymeter_bench rc=$?"; tail -n 20 "$out/qm.txt"
-  timeout 150 $runner "$pkg/bin/soak" --cuda --frames "${SOAK_FRAMES:-20000}" >"$out/soak.txt" 2>&1
+  timeout 60 $runner "$pkg/bin/soak" --cuda --frames "${SOAK_FRAMES:-5000}" >"$out/soak.txt" 2>&1
   echo "soak rc=$?"; tail -n 12 "$out/soak.txt"
   OUT=$out FRAMES=4 IIR2D_FILTER="${IIR2D_FILTER:-*CudaOutput*/NV12_64x48:*CudaOutput*/I420_10LE_33x17}" \
-    timeout 260 bash "$root/tests/device/sanitize-checks.sh" 2>&1 | tail -n 20
+    timeout 200 bash "$root/tests/device/sanitize-checks.sh" 2>&1 | tail -n 20
   ;;
 esac
