@@ -34,17 +34,28 @@ using detail::Samples;
 class ThreadPool {
  public:
   explicit ThreadPool(unsigned size) : size_(std::max(1u, size)) {
-    for (unsigned w = 1; w < size_; ++w) threads_.emplace_back([this, w] { loop(w); });
+    try {
+      for (unsigned w = 1; w < size_; ++w) threads_.emplace_back([this, w] { loop(w); });
+    } catch (...) {
+      /* A thread that cannot be made (address-space limit): stop and join
+       * those already running before the error leaves, never a joinable
+       * std::thread destroyed (std::terminate) or a waiter left behind. */
+      stop_all();
+      throw;
+    }
   }
-  ~ThreadPool() {
+  ~ThreadPool() { stop_all(); }
+  unsigned size() const { return size_; }
+  void stop_all() {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
     }
     start_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    threads_.clear();
   }
-  unsigned size() const { return size_; }
 
   void run(int tasks, const std::function<void(int, unsigned)>& fn) {
     if (tasks <= 0) return;
