@@ -76,4 +76,10 @@ ffmpeg -nostdin -hide_banner -i "$clip" -i "$out" -lavfi \
 
 # What the filter alone costs, measured inline by qualitymeter (before the encoder).
 echo "quality of the filter (qualitymeter, per-frame rows in $stats):"
-sed -n 's/.*summary: /  /p' "$qlog"
+# qualitymeter's INFO lines "summary of <pad>: ..." (one set per distorted pad).
+summary=$(sed -n 's/.*summary of \([^:]*\): /  \1: /p' "$qlog")
+if [ -z "$summary" ]; then
+  echo "demo: no qualitymeter summary in $qlog (did the meter run?)" >&2
+  exit 1
+fi
+echo "$summary"
