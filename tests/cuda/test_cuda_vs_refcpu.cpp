@@ -48,40 +48,15 @@ using iir2d::FilterParams;
 using iir2d::Precision;
 using iir2d::SampleType;
 using iir2d::VideoComponent;
+using iir2d::test::border_name;
+using iir2d::test::contract_tolerance;
 using iir2d::test::cuda_device_problem;
+using iir2d::test::init_name;
+using iir2d::test::precision_name;
 
 constexpr double kBorderConstant = 0.3;
 
 // --- Names and tolerances -------------------------------------------------------
-
-const char* border_name(Border b) {
-  switch (b) {
-    case Border::Clamp: return "clamp";
-    case Border::Mirror: return "mirror";
-    case Border::Wrap: return "wrap";
-    case Border::Constant: return "constant";
-  }
-  return "bad";
-}
-const char* init_name(BorderInit i) { return i == BorderInit::Exact ? "exact" : "iir2d"; }
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::F32: return "f32";
-    case Precision::Mixed: return "mixed";
-    case Precision::F64: return "f64";
-  }
-  return "bad";
-}
-
-/// Contract section 6.
-double tolerance(Precision p) {
-  switch (p) {
-    case Precision::F32: return 1e-5;
-    case Precision::Mixed: return 1e-6;
-    case Precision::F64: return 1e-12;
-  }
-  return 0.0;
-}
 
 const Border kBorders[] = {Border::Clamp, Border::Mirror, Border::Wrap, Border::Constant};
 const BorderInit kInits[] = {BorderInit::Exact, BorderInit::Iir2d};
@@ -277,7 +252,7 @@ cu::Result filter_plane(const double* in, std::size_t ip, double* out, std::size
 template <typename T>
 void run_plane_case(const FilterParams& params, const PlaneSize& size, bool in_place, std::uint64_t seed,
                     double tol = 0.0) {
-  if (tol == 0.0) tol = tolerance(params.precision);
+  if (tol == 0.0) tol = contract_tolerance(params.precision);
   SCOPED_TRACE(params_text(params) + ", " + std::to_string(size.width) + "x" + std::to_string(size.height) +
                " pad " + std::to_string(size.pad) + (in_place ? ", in place" : ""));
   const int w = size.width, h = size.height;
@@ -1207,7 +1182,7 @@ TEST_P(HostEmulation, SequencesMatchRefcpu) {
       err = emulation_error<float, double>(p, n, seed);
     else
       err = emulation_error<double, double>(p, n, seed);
-    EXPECT_LE(err, tolerance(precision)) << "max abs error " << err;
+    EXPECT_LE(err, contract_tolerance(precision)) << "max abs error " << err;
   }
 }
 
@@ -1284,7 +1259,7 @@ TEST_P(HostSegments, MatchRefcpu) {
         else
           err = segmented_error<double, double>(p, n, S, W, seed, &differ);
         samples += n;
-        EXPECT_LE(err, tolerance(precision)) << "max abs error " << err;
+        EXPECT_LE(err, contract_tolerance(precision)) << "max abs error " << err;
       }
   // Integer video output needs the float results to be refcpu's almost
   // everywhere (section 6: 99.9 % identical codes); segments must not cost that.
@@ -1309,7 +1284,7 @@ TEST(HostSegmentsSigma, WideDericheAndUnityGain) {
           SCOPED_TRACE(params_text(p) + (unity ? ", unity gain" : ""));
           const int L = iir2d::extension_length(iir2d::make_program(p), precision);
           const int W = (L + det::kChunk - 1) / det::kChunk * det::kChunk;
-          const double tol = precision == Precision::F32 ? kSigma64F32Tolerance : tolerance(precision);
+          const double tol = precision == Precision::F32 ? kSigma64F32Tolerance : contract_tolerance(precision);
           for (int n : {300, 2000})
             for (int S : {64, 512}) {
               long long differ = 0;
