@@ -139,7 +139,8 @@ bool scan_rows(const Plan& plan, const FilterParams& params, bool video, const d
  * for this program, else the tiled column pass: the first-order shapes of
  * ids 1, 7 and 5 everywhere; the first-order cascade (id 2) on float64
  * planes and video at f64; the biquad (ids 3, 8) for video at f64; the
- * Deriche pair (id 6) where the planes are float32 (f32 and mixed); never
+ * Deriche pair (id 6) where the planes are float32 (f32 and mixed) and
+ * sigma is at most Tuning::col_scan_deriche_max_sigma; never
  * the two-biquad cascade (id 4), whose 2×2 folds cost more than the tiled
  * pass's warm-ups. Measured on the H200 at 4K: docs/PERFORMANCE.md, "Round 4".
  */
@@ -156,7 +157,12 @@ bool scan_cols(const Plan& plan, const FilterParams& params, bool video, const d
     case FastShape::F2:
       return video && f64;
     case FastShape::Deriche:
-      return !f64;
+      /* The scan folds the carries of 64-row chunks in float32; the fold's
+       * rounding grows with the poles' radius. On 8-bit video it moved
+       * 0.001-0.014 % of codes by 1 up to sigma 16 and 0.26-0.48 % at sigma
+       * 48 (the contract allows 0.1 %), where the tiled pass matched refcpu
+       * exactly (H200, docs/PERFORMANCE.md "Round 5"). */
+      return !f64 && params.sigma <= t.col_scan_deriche_max_sigma;
     case FastShape::F2F2:
     case FastShape::None:
       break;

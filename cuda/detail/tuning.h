@@ -49,6 +49,10 @@ struct Tuning {
   /// Shapes (bit FastShape) that take the scan column pass when col_scan is
   /// on; -1: the measured choice (dispatch.cu, scan_cols()).
   int col_scan_shapes = -1;
+  /// Largest Deriche sigma (id 6) that takes the scan column pass in the
+  /// measured choice: above it the float32 fold of the carries moves more
+  /// than the contract's 0.1 % of 8-bit codes (sigma 48: 0.48 %).
+  double col_scan_deriche_max_sigma = 16.0;
   /// Blocks per SM that the scan column pass's segment count aims at.
   int col_scan_blocks_per_sm = 4;
   /// Run the correctness-first kernels of issue 2 (one thread per
