@@ -88,11 +88,42 @@ GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction
   return templ;
 }
 
+namespace {
+
+/* Rows of `plane` in the default system-memory layout of `info` (the bytes
+ * up to the next plane, or the frame's end, over the stride). */
+int system_plane_rows(const GstVideoInfo* info, guint plane) {
+  const gsize end = plane + 1 < GST_VIDEO_INFO_N_PLANES(info) ? GST_VIDEO_INFO_PLANE_OFFSET(info, plane + 1)
+                                                               : GST_VIDEO_INFO_SIZE(info);
+  const gint stride = GST_VIDEO_INFO_PLANE_STRIDE(info, plane);
+  return stride > 0 ? static_cast<int>((end - GST_VIDEO_INFO_PLANE_OFFSET(info, plane)) / stride) : 0;
+}
+
+}  // namespace
+
 std::string cuda_caps_limitation(const GstVideoInfo* info) {
   if (running_at_least(1, 26) && GST_VIDEO_INFO_FORMAT(info) == GST_VIDEO_FORMAT_NV21 &&
       GST_VIDEO_INFO_HEIGHT(info) % 2 == 1)
     return "GStreamer 1.26's CUDA memory cannot copy NV21 frames of odd height (" + describe_format(info) +
            "); use NV12, or an even height";
+  const GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE(info);
+  const bool fields_share_frame =
+      mode == GST_VIDEO_INTERLACE_MODE_INTERLEAVED || mode == GST_VIDEO_INTERLACE_MODE_MIXED;
+  if (fields_share_frame && GST_VIDEO_INFO_N_PLANES(info) > 1) {
+    /* The chroma rows of both fields (each field subsampled on its own, as
+     * the CPU path filters them) that system memory holds, against the
+     * component height, which is what the CUDA allocator lays out. */
+    const int h = GST_VIDEO_INFO_HEIGHT(info), sub = GST_VIDEO_FORMAT_INFO_H_SUB(info->finfo, 1);
+    const int fields_need = GST_VIDEO_SUB_SCALE(sub, (h + 1) / 2) + GST_VIDEO_SUB_SCALE(sub, h / 2);
+    const int rows = std::min(system_plane_rows(info, 1), fields_need);
+    const int cuda_rows = GST_VIDEO_INFO_COMP_HEIGHT(info, 1);
+    if (rows > cuda_rows)
+      return "interlaced " + describe_format(info) + ": system memory lays out " + std::to_string(rows) +
+             " chroma rows so that each field has its own, but GStreamer's CUDA memory holds " +
+             std::to_string(cuda_rows) +
+             " and the bottom field's last chroma row would be lost (4:2:0 at a height of 4k+2). Use system "
+             "memory (cudadownload before the filter), or a height that is a multiple of 4";
+  }
   return {};
 }
 

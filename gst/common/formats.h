@@ -64,7 +64,14 @@ GstPadTemplate* element_pad_template(const char* name, GstPadDirection direction
  * memory although the format is listed, or empty. Known: on 1.26 (seen on
  * 1.26.2) the CUDA memory copy of NV21 at an odd height fails
  * (CUDA_ERROR_INVALID_VALUE in cudaupload, tests/device/gpu-checks.sh), so
- * such caps are refused at negotiation with this reason instead. */
+ * such caps are refused at negotiation with this reason instead. On every
+ * version, interleaved or mixed video whose system-memory layout has more
+ * chroma rows than the component height: GStreamer gives I420, YV12, NV12
+ * and NV21 (not P010/P012/P016) of height 4k+2 (h+2)/2 rows so that each
+ * field has its own (video-info.c, fill_planes), but the CUDA allocator
+ * lays out ⌈h/2⌉, one short: the field-aware filter would lose the bottom
+ * field's last chroma row (seen on the H200 with 1.22 and 1.26,
+ * test_iir2dfilter_fields). */
 std::string cuda_caps_limitation(const GstVideoInfo* info);
 
 /* Whether the first structure of `caps` has the memory:CUDAMemory feature. */

@@ -411,4 +411,35 @@ std::string compare_within_contract(const GstVideoInfo& info, GstBuffer* got, Gs
   return msg.str();
 }
 
+/* Caps that the running GStreamer's CUDA memory cannot carry (NV21 of odd
+ * height on 1.26, interlaced 4:2:0 of height 4k+2: formats.h,
+ * cuda_caps_limitation) fail negotiation at the filter, with a warning whose
+ * debug text contains `reason`, before any frame is copied. */
+[[maybe_unused]] void expect_cuda_caps_refused(const std::string& caps_str, const char* reason) {
+  SCOPED_TRACE(caps_str);
+  Harness h(new_harness("cudaupload ! iir2dfilter name=f ! cudadownload"));
+  ASSERT_TRUE(h);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h.get(), caps_str.c_str());
+  const GstVideoInfo info = video_info(caps_str);
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  gst_buffer_memset(buf, 0, 0x80, GST_VIDEO_INFO_SIZE(&info));
+  /* Not negotiated, or (1.26.2, seen on the device) cudaupload turning our
+   * refusal into a flow error: either way nothing is filtered, and ours says why. */
+  const GstFlowReturn ret = gst_harness_push(h.get(), buf);
+  EXPECT_TRUE(ret == GST_FLOW_NOT_NEGOTIATED || ret == GST_FLOW_ERROR) << gst_flow_get_name(ret);
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  ASSERT_TRUE(msg) << "the refusal must say why";
+  GError* err = nullptr;
+  gchar* debug = nullptr;
+  gst_message_parse_warning(msg, &err, &debug);
+  EXPECT_NE(std::string(debug ? debug : "").find(reason), std::string::npos) << debug;
+  g_clear_error(&err);
+  g_free(debug);
+  gst_message_unref(msg);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+}
+
 }  // namespace

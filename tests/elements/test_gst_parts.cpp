@@ -589,6 +589,47 @@ TEST(Formats, CudaCapsLimitationOnlyForNv21OddHeightOn126) {
   }
 }
 
+/* Interlaced I420/NV12/NV21 of height 4k+2 are refused in CUDA memory on
+ * every version (formats.h says why); other heights, progressive video,
+ * P010 (laid out without the extra row), 4:2:2 and RGB are not. The row
+ * counts are GStreamer's own system-memory layout. */
+TEST(Formats, CudaCapsLimitationForInterlaced420At4kPlus2) {
+  struct Case {
+    GstVideoFormat format;
+    GstVideoInterlaceMode mode;
+    int height;
+    bool limited;
+  } cases[] = {
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 34, true},
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_MIXED, 34, true},
+      {GST_VIDEO_FORMAT_I420, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 486, true},
+      {GST_VIDEO_FORMAT_NV21, GST_VIDEO_INTERLACE_MODE_MIXED, 1082, true},
+      {GST_VIDEO_FORMAT_P010_10LE, GST_VIDEO_INTERLACE_MODE_MIXED, 1082, false},  // no extra row in system memory
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 1080, false},
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 35, false},
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 33, false},
+      {GST_VIDEO_FORMAT_NV12, GST_VIDEO_INTERLACE_MODE_PROGRESSIVE, 34, false},
+      {GST_VIDEO_FORMAT_Y42B, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 34, false},
+      {GST_VIDEO_FORMAT_RGBA, GST_VIDEO_INTERLACE_MODE_INTERLEAVED, 34, false},
+  };
+  for (const Case& c : cases) {
+    GstVideoInfo info;
+    ASSERT_TRUE(gst_video_info_set_interlaced_format(&info, c.format, c.mode, 40, c.height));
+    const std::string why = iir2d::gst::cuda_caps_limitation(&info);
+    const std::string what = iir2d::gst::describe_format(&info) + " " + gst_video_interlace_mode_to_string(c.mode);
+    EXPECT_EQ(!why.empty(), c.limited) << what << ": '" << why << "'";
+    if (!c.limited) continue;
+    EXPECT_NE(why.find(iir2d::gst::describe_format(&info)), std::string::npos) << why;
+    /* The rows system memory gives the chroma of both fields, against what the reason says they need. */
+    const int chroma_rows = static_cast<int>((GST_VIDEO_INFO_SIZE(&info) - GST_VIDEO_INFO_PLANE_OFFSET(&info, 1)) /
+                                             GST_VIDEO_INFO_PLANE_STRIDE(&info, 1)) /
+                            (GST_VIDEO_INFO_N_PLANES(&info) == 3 ? 2 : 1);
+    EXPECT_EQ(chroma_rows, c.height / 2 + 1) << what;
+    EXPECT_NE(why.find("lays out " + std::to_string(c.height / 2 + 1) + " chroma rows"), std::string::npos) << why;
+    EXPECT_NE(why.find("CUDA memory holds " + std::to_string((c.height + 1) / 2)), std::string::npos) << why;
+  }
+}
+
 struct SessionFixture : ::testing::Test {
   void SetUp() override {
     element = gst_element_factory_make("identity", nullptr);
