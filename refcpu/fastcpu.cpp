@@ -63,20 +63,28 @@ class ThreadPool {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, stack);
-    for (unsigned w = 1; w < want; ++w) {
+    int rc = 0;
+    for (unsigned w = 1; w < want && rc == 0; ++w) {
       starts_.push_back(Start{this, w});
       pthread_t t;
-      const int rc = pthread_create(&t, &attr, &ThreadPool::entry, &starts_.back());
+      rc = pthread_create(&t, &attr, &ThreadPool::entry, &starts_.back());
       if (rc != 0) {
-        error_ = (error_.empty() ? "" : error_ + "; ") + "thread " + std::to_string(w + 1) + " of " + std::to_string(want) +
-                 " could not be made: " + std::strerror(rc);
         starts_.pop_back();
-        break;
+      } else {
+        threads_.push_back(t);
+        size_ = w + 1;
       }
-      threads_.push_back(t);
-      size_ = w + 1;
     }
     pthread_attr_destroy(&attr);
+    if (rc == 0) return;
+    /* Threads run now: nothing may leave this constructor by an exception
+     * (no destructor would stop them); the text is only a report. */
+    try {
+      error_ = (error_.empty() ? "" : error_ + "; ") + "thread " + std::to_string(size_ + 1) + " of " +
+               std::to_string(want) + " could not be made: " + std::strerror(rc);
+    } catch (...) {
+      error_.clear();
+    }
   }
   ~ThreadPool() {
     {
