@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -16,6 +17,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "fastcpu_detail.h"
 
@@ -27,35 +32,72 @@ using detail::Samples;
 
 // ---- the thread pool ---------------------------------------------------------
 
-/* `size` workers, the caller being worker 0 and size-1 threads created once.
- * run(tasks, fn) calls fn(task, worker) for every task in [0, tasks),
- * handing tasks out in order to whichever worker is free, and returns when
- * all are done. */
+/* Up to `size` workers, the caller being worker 0 and the others threads
+ * created once. run(tasks, fn) calls fn(task, worker) for every task in
+ * [0, tasks), handing tasks out in order to whichever worker is free, and
+ * returns when all are done.
+ *
+ * Each thread has a stack of kWorkerStack bytes, not the process default
+ * (RLIMIT_STACK, 8 MiB on most systems): the kernels keep their buffers in
+ * the engine's memory and need little stack, and under an address-space
+ * limit (RLIMIT_AS) 16 default stacks took 128 MiB of it. A thread that
+ * cannot be made (that limit, or a limit on threads) is no error: the pool
+ * runs on those made before it, size() says how many, error() why. Under
+ * an address-space limit the stacks take at most a quarter of the room it
+ * leaves (stack_room()), so that the frames and buffers keep the rest. */
 class ThreadPool {
  public:
-  explicit ThreadPool(unsigned size) : size_(std::max(1u, size)) {
+  static constexpr std::size_t kWorkerStack = std::size_t(1) << 20;
+
+  explicit ThreadPool(unsigned size) : size_(1) {
+    unsigned want = std::max(1u, size);
+    const std::size_t stack = std::max<std::size_t>(kWorkerStack, PTHREAD_STACK_MIN);
+    std::size_t room = 0;
+    if (stack_room(&room) && room / stack + 1 < want) {
+      error_ = "an address-space limit (RLIMIT_AS) leaves " + std::to_string(room * 4 >> 20) +
+               " MiB, a quarter of it for thread stacks of " + std::to_string(stack >> 10) + " KiB";
+      want = static_cast<unsigned>(room / stack + 1);
+    }
+    starts_.reserve(want - 1);  // stable addresses for the threads' arguments
+    threads_.reserve(want - 1);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, stack);
+    int rc = 0;
+    for (unsigned w = 1; w < want && rc == 0; ++w) {
+      starts_.push_back(Start{this, w});
+      pthread_t t;
+      rc = pthread_create(&t, &attr, &ThreadPool::entry, &starts_.back());
+      if (rc != 0) {
+        starts_.pop_back();
+      } else {
+        threads_.push_back(t);
+        size_ = w + 1;
+      }
+    }
+    pthread_attr_destroy(&attr);
+    if (rc == 0) return;
+    /* Threads run now: nothing may leave this constructor by an exception
+     * (no destructor would stop them); the text is only a report. */
     try {
-      for (unsigned w = 1; w < size_; ++w) threads_.emplace_back([this, w] { loop(w); });
+      error_ = (error_.empty() ? "" : error_ + "; ") + "thread " + std::to_string(size_ + 1) + " of " +
+               std::to_string(want) + " could not be made: " + std::strerror(rc);
     } catch (...) {
-      /* A thread that cannot be made (address-space limit): stop and join
-       * those already running before the error leaves, never a joinable
-       * std::thread destroyed (std::terminate) or a waiter left behind. */
-      stop_all();
-      throw;
+      error_.clear();
     }
   }
-  ~ThreadPool() { stop_all(); }
-  unsigned size() const { return size_; }
-  void stop_all() {
+  ~ThreadPool() {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
     }
     start_.notify_all();
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-    threads_.clear();
+    for (pthread_t t : threads_) pthread_join(t, nullptr);
   }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  unsigned size() const { return size_; }
+  const std::string& error() const { return error_; }
 
   void run(int tasks, const std::function<void(int, unsigned)>& fn) {
     if (tasks <= 0) return;
@@ -79,6 +121,28 @@ class ThreadPool {
   }
 
  private:
+  /* Under a finite RLIMIT_AS: a quarter of the address space it leaves. */
+  static bool stack_room(std::size_t* room) {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_AS, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return false;
+    unsigned long pages = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(f, "%lu", &pages) != 1) pages = 0;
+      std::fclose(f);
+    }
+    const std::size_t used = static_cast<std::size_t>(pages) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    *room = lim.rlim_cur > used ? static_cast<std::size_t>(lim.rlim_cur - used) / 4 : 0;
+    return true;
+  }
+  struct Start {
+    ThreadPool* pool;
+    unsigned worker;
+  };
+  static void* entry(void* arg) {
+    const Start* s = static_cast<const Start*>(arg);
+    s->pool->loop(s->worker);
+    return nullptr;
+  }
   void work(unsigned worker) {
     for (int t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) (*fn_)(t, worker);
   }
@@ -98,7 +162,9 @@ class ThreadPool {
   }
 
   unsigned size_;
-  std::vector<std::thread> threads_;
+  std::string error_;
+  std::vector<Start> starts_;
+  std::vector<pthread_t> threads_;
   std::mutex m_;
   std::condition_variable start_, done_;
   const std::function<void(int, unsigned)>* fn_ = nullptr;
@@ -251,13 +317,42 @@ struct Engine::Impl {
   const detail::Kernels* kernels;
   std::vector<Buffer> scratch_a, scratch_b;
   std::vector<detail::Scratch> scratch;
+  /* Per worker: the rows of the per-pixel passes (row_lines()). */
+  std::vector<Buffer> lines;
   Buffer mid, luma, planes[kMaxGroupComponents];
+  unsigned requested;
 
   Impl(unsigned threads, Isa isa)
-      : pool(threads == 0 ? default_threads() : threads), kernels(choose(isa)) {
+      : pool(threads == 0 ? default_threads() : threads), kernels(choose(isa)),
+        requested(threads == 0 ? default_threads() : threads) {
     scratch_a.resize(pool.size());
     scratch_b.resize(pool.size());
     scratch.resize(pool.size());
+    lines.resize(pool.size());
+  }
+
+  /* Every buffer a worker uses is allocated here, on the caller's thread,
+   * before the work is handed out: a thread that calls malloc gets a glibc
+   * arena of its own, which reserves 64 MiB of address space (16 threads:
+   * 1 GiB), and once a size has run nothing is allocated per call. */
+  template <typename Store>
+  struct Lines {
+    Store* x;    // `count` rows of w samples
+    int* codes;  // `count` rows of w codes
+  };
+  static std::size_t lines_offset(std::size_t store, int w, int count) {
+    return (store * static_cast<std::size_t>(w) * static_cast<std::size_t>(count) + 63) / 64 * 64;
+  }
+  template <typename Store>
+  void ensure_lines(int w, int count) {
+    const std::size_t bytes =
+        lines_offset(sizeof(Store), w, count) + sizeof(int) * static_cast<std::size_t>(w) * static_cast<std::size_t>(count);
+    for (Buffer& b : lines) b.ensure(bytes);
+  }
+  template <typename Store>
+  Lines<Store> row_lines(unsigned worker, int w, int count) {
+    unsigned char* base = static_cast<unsigned char*>(lines[worker].data);
+    return {reinterpret_cast<Store*>(base), reinterpret_cast<int*>(base + lines_offset(sizeof(Store), w, count))};
   }
 
   static const detail::Kernels* choose(Isa isa) {
@@ -304,10 +399,10 @@ struct Engine::Impl {
     pool.run(detail::vertical_tasks(job), [&](int t, unsigned w) { k->vertical(job, t, scratch[w]); });
   }
 
-  /* fn(y0, y1) over bands of rows, on the pool. */
-  void rows(int h, const std::function<void(int, int)>& fn) {
+  /* fn(y0, y1, worker) over bands of rows, on the pool. */
+  void rows(int h, const std::function<void(int, int, unsigned)>& fn) {
     pool.run((h + kRowsPerTask - 1) / kRowsPerTask,
-             [&](int t, unsigned) { fn(t * kRowsPerTask, std::min(h, (t + 1) * kRowsPerTask)); });
+             [&](int t, unsigned w) { fn(t * kRowsPerTask, std::min(h, (t + 1) * kRowsPerTask), w); });
   }
 
   /* The packed Store plane `k` of w×h (stride in bytes). */
@@ -350,13 +445,15 @@ struct Engine::Impl {
     const Acc s = static_cast<Acc>(strength);
     const Acc one_minus_s = static_cast<Acc>(1) - s;
     const std::size_t plane_floats = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-    rows(h, [&](int y0, int y1) {
-      std::vector<Store> x(static_cast<std::size_t>(w) * count);
-      std::vector<int> codes(static_cast<std::size_t>(w) * count);
+    ensure_lines<Store>(w, count);
+    rows(h, [&](int y0, int y1, unsigned worker) {
+      const Lines<Store> l = row_lines<Store>(worker, w, count);
+      Store* const x = l.x;
+      int* const codes = l.codes;
       double o[kMaxGroupComponents], t[kMaxGroupComponents];
       for (int yy = y0; yy < y1; ++yy) {
         for (int k = 0; k < count; ++k)
-          detail::load_codes<Store>(smp[k], smp[k].in + yy * smp[k].in_row, w, x.data() + static_cast<std::size_t>(k) * w);
+          detail::load_codes<Store>(smp[k], smp[k].in + yy * smp[k].in_row, w, x + static_cast<std::size_t>(k) * w);
         for (int xx = 0; xx < w; ++xx) {
           const std::size_t i = static_cast<std::size_t>(yy) * w + xx;
           for (int k = 0; k < count; ++k) {
@@ -370,7 +467,7 @@ struct Engine::Impl {
                 detail::quantize_code(t[k], static_cast<double>((1u << smp[k].depth) - 1u));
         }
         for (int k = 0; k < count; ++k)
-          detail::store_codes(smp[k], smp[k].out + yy * smp[k].out_row, w, codes.data() + static_cast<std::size_t>(k) * w);
+          detail::store_codes(smp[k], smp[k].out + yy * smp[k].out_row, w, codes + static_cast<std::size_t>(k) * w);
       }
     });
   }
@@ -389,11 +486,12 @@ struct Engine::Impl {
       return reinterpret_cast<Store*>(reinterpret_cast<unsigned char*>(p) + yy * stride);
     };
     // y = (Store) luma_of(r, g, b), r, g, b normalised in Store.
-    rows(h, [&](int y0, int y1) {
-      std::vector<Store> rgb(static_cast<std::size_t>(w) * 3);
+    ensure_lines<Store>(w, 3);
+    rows(h, [&](int y0, int y1, unsigned worker) {
+      Store* const rgb = row_lines<Store>(worker, w, 3).x;
       for (int yy = y0; yy < y1; ++yy) {
         for (int c = 0; c < 3; ++c)
-          detail::load_codes<Store>(smp[c], smp[c].in + yy * smp[c].in_row, w, rgb.data() + static_cast<std::size_t>(c) * w);
+          detail::load_codes<Store>(smp[c], smp[c].in + yy * smp[c].in_row, w, rgb + static_cast<std::size_t>(c) * w);
         Store* d = row(y, yy);
         for (int xx = 0; xx < w; ++xx)
           d[xx] = static_cast<Store>(luma_of(static_cast<double>(rgb[xx]), static_cast<double>(rgb[w + xx]),
@@ -408,12 +506,13 @@ struct Engine::Impl {
     run(job);
     const Acc s = static_cast<Acc>(strength);
     const Acc one_minus_s = static_cast<Acc>(1) - s;
-    rows(h, [&](int y0, int y1) {
-      std::vector<Store> rgb(static_cast<std::size_t>(w) * 3);
-      std::vector<int> codes(static_cast<std::size_t>(w) * 3);
+    rows(h, [&](int y0, int y1, unsigned worker) {
+      const Lines<Store> l = row_lines<Store>(worker, w, 3);
+      Store* const rgb = l.x;
+      int* const codes = l.codes;
       for (int yy = y0; yy < y1; ++yy) {
         for (int c = 0; c < 3; ++c)
-          detail::load_codes<Store>(smp[c], smp[c].in + yy * smp[c].in_row, w, rgb.data() + static_cast<std::size_t>(c) * w);
+          detail::load_codes<Store>(smp[c], smp[c].in + yy * smp[c].in_row, w, rgb + static_cast<std::size_t>(c) * w);
         const Store* yr = row(y, yy);
         const Store* fr = row(f, yy);
         for (int xx = 0; xx < w; ++xx) {
@@ -428,7 +527,7 @@ struct Engine::Impl {
                                       static_cast<double>((1u << smp[c].depth) - 1u));
         }
         for (int c = 0; c < 3; ++c)
-          detail::store_codes(smp[c], smp[c].out + yy * smp[c].out_row, w, codes.data() + static_cast<std::size_t>(c) * w);
+          detail::store_codes(smp[c], smp[c].out + yy * smp[c].out_row, w, codes + static_cast<std::size_t>(c) * w);
       }
     });
   }
@@ -438,6 +537,8 @@ Engine::Engine(unsigned threads, Isa isa) : impl_(std::make_unique<Impl>(threads
 Engine::~Engine() = default;
 
 unsigned Engine::threads() const { return impl_->pool.size(); }
+unsigned Engine::threads_requested() const { return impl_->requested; }
+const std::string& Engine::threads_error() const { return impl_->pool.error(); }
 const char* Engine::isa_name() const { return impl_->kernels->name; }
 
 

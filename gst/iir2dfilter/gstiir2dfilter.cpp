@@ -632,20 +632,28 @@ static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob
   priv->temporal_field_mode = s.field_mode;
 }
 
-/* The fast CPU path's engine for these settings' n-threads; an error text
- * if its threads cannot be made. */
+/* The fast CPU path's engine for these settings' n-threads, made on the
+ * first filtered frame (never in passthrough); an error text if it cannot
+ * be made. Threads that cannot all be made (an address-space or thread
+ * limit) are a warning: the engine runs on those that started, with the
+ * same results. */
 static std::string ensure_fast_cpu(GstIir2dFilter* self, const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
   const unsigned threads = s.n_threads == 0 ? iir2d::fastcpu::default_threads() : s.n_threads;
-  if (priv->fast_cpu && priv->fast_cpu->threads() == threads) return {};
+  if (priv->fast_cpu && priv->fast_cpu->threads_requested() == threads) return {};
   priv->fast_cpu.reset();
   try {
     priv->fast_cpu = std::make_unique<iir2d::fastcpu::Engine>(threads);
   } catch (const std::exception& e) {
-    return std::string("cannot start ") + std::to_string(threads) + " threads (" + e.what() + "); lower n-threads";
+    return std::string("cannot start the CPU path (") + e.what() + ")";
   }
-  GST_INFO_OBJECT(self, "system memory: the fast CPU path, %u threads, %s kernels", priv->fast_cpu->threads(),
-                  priv->fast_cpu->isa_name());
+  const iir2d::fastcpu::Engine& engine = *priv->fast_cpu;
+  if (engine.threads() < threads)
+    GST_ELEMENT_WARNING(self, RESOURCE, FAILED, ("Could start only %u of %u CPU threads.", engine.threads(), threads),
+                        ("%s; filtering on %u threads, with the same results (n-threads=%u asked for %u)",
+                         engine.threads_error().c_str(), engine.threads(), s.n_threads, threads));
+  GST_INFO_OBJECT(self, "system memory: the fast CPU path, %u threads, %s kernels", engine.threads(),
+                  engine.isa_name());
   return {};
 }
 

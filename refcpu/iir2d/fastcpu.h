@@ -37,6 +37,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "iir2d/filters.h"
 #include "iir2d/frame_ops.h"
@@ -58,7 +59,11 @@ class Engine {
  public:
   /// `threads`: threads that share the work, the caller included; 0 = one
   /// per online CPU core (as videoconvert's n-threads). The pool is created
-  /// here and lives as long as the engine.
+  /// here and lives as long as the engine; each of its threads has a 1 MiB
+  /// stack. Where a thread cannot be made (an address-space or thread
+  /// limit) the engine runs on those made before it: threads() is then less
+  /// than threads_requested() and threads_error() says why. The results are
+  /// the same for any number of threads.
   explicit Engine(unsigned threads = 0, Isa isa = Isa::Auto);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -67,6 +72,10 @@ class Engine {
   /// Threads in use (>= 1) and the name of the kernels ("generic", "avx2").
   unsigned threads() const;
   const char* isa_name() const;
+  /// The threads asked for (0 resolved to the core count), and why fewer
+  /// run (empty when all do).
+  unsigned threads_requested() const;
+  const std::string& threads_error() const;
 
   /// As ref::filter_plane (contract section 1).
   void filter_plane(const Plane<const float>& in, const Plane<float>& out, const FilterParams& params);

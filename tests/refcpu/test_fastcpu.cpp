@@ -10,9 +10,12 @@
 // Tolerances: contract section 6. A frame filtered with 1 and with N
 // threads must be bit-identical (the tasks cover whole rows and columns).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -226,7 +229,44 @@ TEST(FastThreads, ThreadCountAndDefault) {
   EXPECT_EQ(fast::Engine(0).threads(), fast::default_threads());
   EXPECT_GE(fast::default_threads(), 1u);
   EXPECT_STREQ(fast::Engine(1, fast::Isa::Generic).isa_name(), "generic");
+  EXPECT_EQ(fast::Engine(3).threads_requested(), 3u);
+  EXPECT_EQ(fast::Engine(0).threads_requested(), fast::default_threads());
+  EXPECT_TRUE(fast::Engine(3).threads_error().empty());
 }
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* Under an address-space limit with room for a few 1 MiB thread stacks
+ * (a quarter of the 40 MiB left), not for 64 (with the process default of
+ * 8 MiB a stack, hardly two): the engine runs on fewer threads, says why,
+ * and filters as on one thread. In a child (the limit is process-wide). */
+TEST(FastThreads, ThreadsThatCannotBeMadeAreFewerThreads) {
+  const int w = 300, h = 200;
+  std::vector<float> in(static_cast<std::size_t>(w) * h), one(in.size()), many(in.size());
+  std::mt19937 rng(5);
+  for (float& v : in) v = std::uniform_real_distribution<float>(0.f, 1.f)(rng);
+  FilterParams p;
+  p.filter_id = 3;
+  p.sigma = 4.0;
+  const std::ptrdiff_t stride = w * static_cast<std::ptrdiff_t>(sizeof(float));
+  fast::Engine(1).filter_plane({in.data(), w, h, stride}, {one.data(), w, h, stride}, p);
+  const auto child = [&]() -> int {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f || std::fscanf(f, "%lu", &pages) != 1) return 3;
+    std::fclose(f);
+    const rlim_t limit = pages * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (40u << 20);
+    rlimit lim{limit, limit};
+    if (setrlimit(RLIMIT_AS, &lim) != 0) return 4;
+    fast::Engine e(64);
+    std::fprintf(stderr, "%u of %u threads: %s\n", e.threads(), e.threads_requested(), e.threads_error().c_str());
+    if (e.threads() >= 64 || e.threads() < 2 || e.threads_requested() != 64 || e.threads_error().empty()) return 5;
+    e.filter_plane({in.data(), w, h, stride}, {many.data(), w, h, stride}, p);
+    return many == one ? 0 : 6;
+  };
+  EXPECT_EXIT(std::_Exit(child()),
+      ::testing::ExitedWithCode(0), "of 64 threads: an address-space limit");
+}
+#endif
 
 // =====================================================================================
 // Integer video (contract section 5)
