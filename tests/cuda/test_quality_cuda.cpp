@@ -198,6 +198,7 @@ TEST_P(QualityCudaMany, SharedReferenceEqualsSingleLaunchesAndRefcpu) {
   const ManyCase c = GetParam();
   HostPlane r(c.width, c.height, c.depth, c.shift, c.pixel_stride);
   std::vector<HostPlane> d;
+  d.reserve(static_cast<std::size_t>(c.n));  // the planes' views point into their own bytes
   for (int i = 0; i < c.n; ++i) d.emplace_back(c.width, c.height, c.depth, c.shift, c.pixel_stride, 3 + 2 * i);
   std::mt19937 rng(c.width * 131 + c.height * 7 + c.n);
   const unsigned max = (1u << c.depth) - 1;
@@ -228,7 +229,9 @@ TEST_P(QualityCudaMany, SharedReferenceEqualsSingleLaunchesAndRefcpu) {
                                          : std::fabs(s.ssim_sum);
     EXPECT_LE(rel, 1e-12) << "distorted " << i << ": cpu " << cpu.ssim_sum << " gpu " << s.ssim_sum;
     worst = std::max(worst, rel);
-    if (i > 0) EXPECT_GT(cpu.sse, q::compare_component(r.comp, d[i - 1].comp).sse) << "the inputs differ";
+    if (i > 0) {
+      EXPECT_GT(cpu.sse, q::compare_component(r.comp, d[i - 1].comp).sse) << "the inputs differ";
+    }
   }
   std::printf("[ quality  ] %-26s %2d distorted: equal to single launches, ssim sum relative difference to the CPU <= %.3g\n",
               c.name, c.n, worst);
