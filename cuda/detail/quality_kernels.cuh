@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "detail/video_samples.cuh"
+#include "iir2d/cuda_quality.h"
 #include "iir2d/quality.h"
 
 namespace iir2d::quality::cuda::detail {
@@ -43,11 +44,6 @@ struct ComponentView {
   }
 };
 
-/// Sums of one 4×4 block: Σr, Σd, Σr² + Σd², Σr·d.
-struct BlockSums {
-  long long s1, s2, ss, s12;
-};
-
 /// Sum over the kThreads threads of a block, in a fixed order; every thread must call it. Valid in thread 0.
 template <typename T>
 __device__ T block_sum(T v) {
@@ -64,9 +60,26 @@ __device__ T block_sum(T v) {
 
 enum class DiffOp : int { Squared = 0, Absolute = 1 };
 
-/// *out += Σ op(a − b) over every sample (grid-stride over a 2-D grid of 32×8 tiles).
+/// Distorted components per launch: the batch travels by value as a kernel
+/// parameter (blockIdx.z picks one), so that no host array has to be copied
+/// to the device first. Longer lists run as several batches.
+constexpr int kBatch = kMaxBatch;
+
+/// The distorted side of one launch: components and, per component, where
+/// its result goes (device memory).
+struct DistortedBatch {
+  ComponentView dist[kBatch];
+  unsigned long long* out[kBatch];  // diff_sum_kernel: the sum of op(a − b)
+  ComponentSums* sums[kBatch];      // ssim_final_kernel: the component's sums
+};
+
+/// Zeroes the sums of the batch's components (one thread each), before the atomic SSE sums.
+__global__ void zero_sums_kernel(DistortedBatch batch) { *batch.sums[threadIdx.x] = ComponentSums{}; }
+
+/// *out[z] += Σ op(a − b[z]) over every sample (grid-stride over a 2-D grid of 32×8 tiles; z: the distorted one).
 template <DiffOp op>
-__global__ void diff_sum_kernel(ComponentView a, ComponentView b, unsigned long long* out) {
+__global__ void diff_sum_kernel(ComponentView a, DistortedBatch batch) {
+  const ComponentView& b = batch.dist[blockIdx.z];
   unsigned long long acc = 0;
   for (int y = blockIdx.y * kTileY + threadIdx.y; y < a.height; y += gridDim.y * kTileY)
     for (int x = blockIdx.x * kTileX + threadIdx.x; x < a.width; x += gridDim.x * kTileX) {
@@ -74,56 +87,90 @@ __global__ void diff_sum_kernel(ComponentView a, ComponentView b, unsigned long 
       acc += static_cast<unsigned long long>(op == DiffOp::Squared ? d * d : (d < 0 ? -d : d));
     }
   acc = block_sum(acc);
-  if (threadIdx.x == 0 && threadIdx.y == 0 && acc != 0) atomicAdd(out, acc);
+  if (threadIdx.x == 0 && threadIdx.y == 0 && acc != 0) atomicAdd(batch.out[blockIdx.z], acc);
 }
 
-/// One thread per complete 4×4 block of the bw×bh grid of blocks.
-__global__ void ssim_block_sums_kernel(ComponentView r, ComponentView d, BlockSums* blocks, int bw, int bh) {
+/// The reference's sums of one 4×4 block, computed once for every distorted component: Σr, Σr².
+struct RefBlockSums {
+  long long s1, ss;
+};
+
+/// A distorted component's sums of one 4×4 block against the reference: Σd, Σd², Σr·d.
+struct DistBlockSums {
+  long long s2, ss, s12;
+};
+
+/// One thread per complete 4×4 block of the bw×bh grid of blocks: the reference's sums.
+__global__ void ssim_ref_block_sums_kernel(ComponentView r, RefBlockSums* blocks, int bw, int bh) {
   const int bx = blockIdx.x * kTileX + threadIdx.x;
   const int by = blockIdx.y * kTileY + threadIdx.y;
   if (bx >= bw || by >= bh) return;
-  BlockSums s{0, 0, 0, 0};
+  RefBlockSums s{0, 0};
   for (int y = 4 * by; y < 4 * by + 4; ++y)
     for (int x = 4 * bx; x < 4 * bx + 4; ++x) {
-      const long long a = r.code(x, y), b = d.code(x, y);
+      const long long a = r.code(x, y);
       s.s1 += a;
-      s.s2 += b;
-      s.ss += a * a + b * b;
-      s.s12 += a * b;
+      s.ss += a * a;
     }
   blocks[static_cast<std::size_t>(by) * bw + bx] = s;
 }
 
-/// One thread per 8×8 window (2×2 blocks) of the ww×wh grid; one partial sum per thread block.
-__global__ void ssim_windows_kernel(const BlockSums* blocks, int bw, int ww, int wh, long long c1, long long c2,
-                                    double* partials) {
+/// One thread per complete 4×4 block and distorted component z: its sums,
+/// into blocks + z·bw·bh.
+__global__ void ssim_dist_block_sums_kernel(ComponentView r, DistortedBatch batch, DistBlockSums* blocks, int bw,
+                                            int bh) {
+  const int bx = blockIdx.x * kTileX + threadIdx.x;
+  const int by = blockIdx.y * kTileY + threadIdx.y;
+  if (bx >= bw || by >= bh) return;
+  const ComponentView& d = batch.dist[blockIdx.z];
+  DistBlockSums s{0, 0, 0};
+  for (int y = 4 * by; y < 4 * by + 4; ++y)
+    for (int x = 4 * bx; x < 4 * bx + 4; ++x) {
+      const long long a = r.code(x, y), b = d.code(x, y);
+      s.s2 += b;
+      s.ss += b * b;
+      s.s12 += a * b;
+    }
+  blocks[static_cast<std::size_t>(blockIdx.z) * bw * bh + static_cast<std::size_t>(by) * bw + bx] = s;
+}
+
+/// One thread per 8×8 window (2×2 blocks) of the ww×wh grid and distorted
+/// component z; one partial sum per thread block, into partials + z·(gridDim.x·gridDim.y).
+/// The integer window sums are those of one pass over both components (Σr² + Σd² is exact).
+__global__ void ssim_windows_kernel(const RefBlockSums* ref, const DistBlockSums* dist, int bw, int bh, int ww, int wh,
+                                    long long c1, long long c2, double* partials) {
   const int x = blockIdx.x * kTileX + threadIdx.x;
   const int y = blockIdx.y * kTileY + threadIdx.y;
+  const DistBlockSums* d = dist + static_cast<std::size_t>(blockIdx.z) * bw * bh;
   double v = 0.0;
   if (x < ww && y < wh) {
     long long s1 = 0, s2 = 0, ss = 0, s12 = 0;
     for (int dy = 0; dy < 2; ++dy)
       for (int dx = 0; dx < 2; ++dx) {
-        const BlockSums& b = blocks[static_cast<std::size_t>(y + dy) * bw + (x + dx)];
-        s1 += b.s1;
-        s2 += b.s2;
-        ss += b.ss;
-        s12 += b.s12;
+        const std::size_t i = static_cast<std::size_t>(y + dy) * bw + (x + dx);
+        s1 += ref[i].s1;
+        ss += ref[i].ss + d[i].ss;
+        s2 += d[i].s2;
+        s12 += d[i].s12;
       }
     v = ssim_window(s1, s2, ss, s12, c1, c2);
   }
   v = block_sum(v);
-  if (threadIdx.x == 0 && threadIdx.y == 0) partials[blockIdx.y * gridDim.x + blockIdx.x] = v;
+  const unsigned per_z = gridDim.x * gridDim.y;
+  if (threadIdx.x == 0 && threadIdx.y == 0) partials[blockIdx.z * per_z + blockIdx.y * gridDim.x + blockIdx.x] = v;
 }
 
-/// One block: sums the n partials in a fixed order and completes *out (sse is written by diff_sum_kernel).
+/// One block per distorted component (blockIdx.x): sums its n partials in a
+/// fixed order and completes its sums (sse is written by diff_sum_kernel).
 __global__ void ssim_final_kernel(const double* partials, int n, unsigned long long windows,
-                                  unsigned long long samples, ComponentSums* out) {
+                                  unsigned long long samples, DistortedBatch batch) {
   const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  const double* p = partials + static_cast<std::size_t>(blockIdx.x) * n;
   double v = 0.0;
-  for (int i = tid; i < n; i += kThreads) v += partials[i];
+  for (int i = tid; i < n; i += kThreads) v += p[i];
   v = block_sum(v);
   if (tid == 0) {
+    ComponentSums* out = batch.sums[blockIdx.x];
     out->ssim_sum = v;
     out->ssim_windows = windows;
     out->samples = samples;

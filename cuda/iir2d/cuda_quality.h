@@ -33,11 +33,53 @@ using iir2d::cuda::Result;
 using iir2d::cuda::Status;
 
 /**
- * Bytes of workspace compare_component() needs for a width×height component:
- * the 4×4 block sums (32 bytes per complete block), one double per thread
- * block of the window pass, alignment slack. 0 for an empty component.
+ * Bytes of workspace compare_components() needs for one width×height
+ * reference component against `distorted` components: the reference's 4×4
+ * block sums once (16 bytes per complete block), the distorted components'
+ * block sums (24 bytes per block each, for at most kMaxBatch of them: longer
+ * lists run in batches that reuse it), one double per thread block of the
+ * window pass per component of a batch, alignment slack. 0 for an empty
+ * component or `distorted` <= 0.
  */
+std::size_t workspace_size(int width, int height, int distorted);
+
+/// workspace_size(width, height, 1): what compare_component() needs.
 std::size_t workspace_size(int width, int height);
+
+/// Distorted components per batch of compare_components(): one launch of
+/// each kernel covers this many (the rest of the list runs in further
+/// batches on the same stream, against the same reference block sums).
+constexpr int kMaxBatch = 8;
+
+/**
+ * One reference component against `n` distorted components, in one launch
+ * sequence: the reference's 4×4 block sums (Σr, Σr²) are computed once and
+ * used by every distorted component, whose SSE and SSIM sums are computed
+ * side by side (one grid dimension per component, kMaxBatch at a time).
+ *
+ * `dist` is a host array of `n` device components, each of the reference's
+ * width, height and depth (sample type, shift and pixel stride may differ);
+ * `sums` a host array of `n` pointers into device memory, where
+ * ComponentSums i is written (overwritten: zeroed first). Each result is
+ * bit-identical to compare_component(ref, dist[i]) alone: the same integer
+ * block and window sums, the same window values and the same summation
+ * order of the SSIM sum. The host arrays may be freed when the call returns.
+ *
+ * `workspace` (device memory, any alignment) of at least
+ * workspace_size(ref.width, ref.height, n) bytes, not used by other work
+ * until the stream has run this. Asynchronous on `stream`; the sums are
+ * complete once the stream has run the work. n == 0 does nothing.
+ *
+ * Errors (before any launch, nothing written): InvalidArgument for n < 0, a
+ * null array or sums pointer, a distorted component that does not match
+ * the reference (size, depth), a bad depth, a null data pointer with a
+ * non-empty component, a null workspace where one is needed;
+ * WorkspaceTooSmall. CudaError when a launch fails (the sums are then
+ * undefined).
+ */
+Result compare_components(const ConstVideoComponent& ref, const ConstVideoComponent* dist, int n,
+                          ComponentSums* const* sums, void* workspace, std::size_t workspace_bytes,
+                          cudaStream_t stream);
 
 /**
  * Computes the sums of one component pair into `*sums` (device memory):
@@ -45,10 +87,11 @@ std::size_t workspace_size(int width, int height);
  * `ref` and `dist` are device components (any sample type, depth 1–16, shift,
  * pixel stride) of the same width, height and depth. Asynchronous on
  * `stream`; `*sums` is complete once the stream has run the work.
+ * compare_components() with one distorted component.
  *
  * Errors: InvalidArgument for mismatched or negative sizes, a bad depth, a
  * null pointer with a non-empty component; WorkspaceTooSmall; CudaError when
- * a launch or the initial cudaMemsetAsync fails.
+ * a launch fails.
  */
 Result compare_component(const ConstVideoComponent& ref, const ConstVideoComponent& dist, ComponentSums* sums,
                          void* workspace, std::size_t workspace_bytes, cudaStream_t stream);

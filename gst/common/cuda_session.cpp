@@ -350,10 +350,6 @@ void CudaSession::free_allocations() {
 bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFlags flags, const char* what,
                          std::string* error) {
   const std::string name = std::string("the ") + what + " buffer";
-  if (mapped_ >= kMaxFrames) {
-    *error = "too many frames mapped";
-    return false;
-  }
   if (!session_.ready()) {
     *error = "no CUDA context: " + session_.unavailable_reason();
     return false;
@@ -377,20 +373,26 @@ bool CudaFrameScope::map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFl
    * take the memory's own. */
   const GstVideoInfo* layout = gst_buffer_get_video_meta(buf) ? caps_info : &GST_CUDA_MEMORY_CAST(mem)->info;
   const GstMapFlags all = GstMapFlags(flags | GST_MAP_CUDA);
-  if (!gst_video_frame_map(&frames_[mapped_], layout, buf, all)) {
+  Mapped m{};
+  if (!gst_video_frame_map(&m.frame, layout, buf, all)) {
     *error = "could not map " + name + ((flags & GST_MAP_WRITE) ? " (GST_MAP_WRITE | GST_MAP_CUDA)"
                                                                 : " (GST_MAP_READ | GST_MAP_CUDA)");
     return false;
   }
-  const std::string extent = frame_extent_error(&frames_[mapped_]);
+  const std::string extent = frame_extent_error(&m.frame);
   if (!extent.empty()) {
-    gst_video_frame_unmap(&frames_[mapped_]);
+    gst_video_frame_unmap(&m.frame);
     *error = name + " does not hold its frame: " + extent;
     return false;
   }
-  buffers_[mapped_] = buf;
-  writes_[mapped_] = (flags & GST_MAP_WRITE) != 0;
-  ++mapped_;
+  m.buffer = buf;
+  m.write = (flags & GST_MAP_WRITE) != 0;
+  try {
+    maps_.push_back(m);
+  } catch (...) {
+    gst_video_frame_unmap(&m.frame);
+    throw;
+  }
   return true;
 }
 
@@ -429,9 +431,9 @@ bool CudaFrameScope::enter(std::string* error) {
   /* The frame's stream: the outputs' own (then they are only flagged), else ours. */
   work_ = session_.streams_[0];
   async_ = false;
-  for (int i = 0; i < mapped_; ++i) {
+  for (const Mapped& m : maps_) {
     bool foreign = false;
-    CUstream_st* s = writes_[i] ? memory_stream(buffers_[i], session_.context_, &foreign) : nullptr;
+    CUstream_st* s = m.write ? memory_stream(m.buffer, session_.context_, &foreign) : nullptr;
     if (s && !foreign) {
       work_ = s;
       async_ = true;
@@ -450,15 +452,15 @@ bool CudaFrameScope::enter(std::string* error) {
   if (session_.frame_done_pending_) step(cudaStreamWaitEvent(work_, ev[CudaSession::kFrameDone], 0), "wait for the previous frame");
   /* Every input's pending work (a decoder's copy on its own stream). */
   bool waited = false;
-  for (int i = 0; i < mapped_; ++i) {
-    if (writes_[i]) continue;
+  for (const Mapped& m : maps_) {
+    if (m.write) continue;
     bool foreign = false;
-    CUstream_st* s = memory_stream(buffers_[i], session_.context_, &foreign);
+    CUstream_st* s = memory_stream(m.buffer, session_.context_, &foreign);
     if (!s || s == work_) continue;
     if (foreign || session_.host_wait_inputs_) {
 #if IIR2D_MEMORY_STREAMS
       /* Another context (or IIR2D_CUDA_INPUT_WAIT=host): on the host. */
-      gst_cuda_memory_sync(GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(buffers_[i], 0)));
+      gst_cuda_memory_sync(GST_CUDA_MEMORY_CAST(gst_buffer_peek_memory(m.buffer, 0)));
 #endif
       continue;
     }
@@ -491,9 +493,9 @@ std::string CudaFrameScope::finish() {
       }
       step(cudaEventRecord(ev[CudaSession::kFrameDone], work_), "record the frame");
       session_.frame_done_pending_ = true;
-      for (int i = 0; i < mapped_; ++i) {
+      for (const Mapped& m : maps_) {
         bool foreign = false;
-        CUstream_st* s = writes_[i] ? nullptr : memory_stream(buffers_[i], session_.context_, &foreign);
+        CUstream_st* s = m.write ? nullptr : memory_stream(m.buffer, session_.context_, &foreign);
         if (s && !foreign && s != work_) step(cudaStreamWaitEvent(s, ev[CudaSession::kFrameDone], 0), "hand the input back");
       }
     } else {
@@ -507,18 +509,19 @@ std::string CudaFrameScope::finish() {
                    async_ ? "left on its output's stream" : "synchronised on the host", session_.host_syncs_,
                    session_.frames_);
   }
-  while (mapped_ > 0) {
-    --mapped_;
-    gst_video_frame_unmap(&frames_[mapped_]);
+  while (!maps_.empty()) {
+    Mapped& m = maps_.back();
+    gst_video_frame_unmap(&m.frame);
 #if IIR2D_MEMORY_STREAMS
-    if (writes_[mapped_]) {
-      GstMemory* mem = gst_buffer_peek_memory(buffers_[mapped_], 0);
+    if (m.write) {
+      GstMemory* mem = gst_buffer_peek_memory(m.buffer, 0);
       if (async_)
         GST_MINI_OBJECT_FLAG_SET(mem, GST_CUDA_MEMORY_TRANSFER_NEED_SYNC);
       else
         GST_MINI_OBJECT_FLAG_UNSET(mem, GST_CUDA_MEMORY_TRANSFER_NEED_SYNC);
     }
 #endif
+    maps_.pop_back();
   }
   async_ = false;
   return error;

@@ -37,6 +37,7 @@
 #include <gst/video/video.h>
 
 #include <cstddef>
+#include <deque>
 #include <string>
 
 struct CUstream_st;
@@ -172,8 +173,6 @@ class CudaSession {
  */
 class CudaFrameScope {
  public:
-  static constexpr int kMaxFrames = 2;
-
   explicit CudaFrameScope(CudaSession& session) : session_(session) {}
   ~CudaFrameScope() { finish(); }
   CudaFrameScope(const CudaFrameScope&) = delete;
@@ -182,10 +181,12 @@ class CudaFrameScope {
   /* Checks that `buf` is one CUDA memory our context can access and maps
    * it (`flags` | GST_MAP_CUDA) in the layout of its GstVideoMeta (through
    * `caps_info`) or, without one, of the memory itself. The frame is
-   * frame(i) for the i-th successful map. False with *error ("the input
-   * buffer is not CUDA memory") otherwise. */
+   * frame(i) for the i-th successful map; any number of frames may be
+   * mapped (qualitymeter: the reference and every distorted input). False
+   * with *error ("the input buffer is not CUDA memory") otherwise. */
   bool map(GstBuffer* buf, const GstVideoInfo* caps_info, GstMapFlags flags, const char* what, std::string* error);
-  GstVideoFrame* frame(int i) { return &frames_[i]; }
+  GstVideoFrame* frame(int i) { return &maps_[static_cast<std::size_t>(i)].frame; }
+  int mapped() const { return static_cast<int>(maps_.size()); }
 
   /* After the maps: pushes the session's context, picks the frame's stream
    * (the output memory's, else the session's) and makes it wait for the
@@ -206,10 +207,12 @@ class CudaFrameScope {
 
  private:
   CudaSession& session_;
-  GstVideoFrame frames_[kMaxFrames] = {};
-  GstBuffer* buffers_[kMaxFrames] = {};
-  bool writes_[kMaxFrames] = {};
-  int mapped_ = 0;
+  struct Mapped {
+    GstVideoFrame frame;
+    GstBuffer* buffer;
+    bool write;
+  };
+  std::deque<Mapped> maps_;  // a deque: frame(i) stays valid while more are mapped
   bool pushed_ = false;
   bool async_ = false;  // the outputs' own stream carries the work: flag, don't wait
   CUstream_st* work_ = nullptr;

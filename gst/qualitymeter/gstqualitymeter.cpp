@@ -1032,28 +1032,47 @@ static bool check_pair_formats(GstQualityMeter* self, Head& h) {
   return false;
 }
 
-/* Measures one pair (the buffers stay queued). System memory: safe to run
+/* Measures one pair in system memory (the buffers stay queued): safe to run
  * for several pads at once (each pad has its own PairMeasure; the
  * reference is only mapped for reading). */
-static void measure_one(GstQualityMeter* self, GstBuffer* ref, Head& h, const Settings& s, Measured* out) {
-  GstQualityMeterPrivate* priv = self->priv;
+static void measure_one(GstQualityMeter* self, GstBuffer* ref, Head& h, Measured* out) {
+  const PadState& rst = self->priv->reference_state;
   DistortedInput* in = h.in();
-  const PadState& rst = priv->reference_state;
-  const PadState& dst = in->state;
   try {
-    if (dst.cuda) {
-      /* Buffers of another CUDA context: follow them (the previous pairs'
-       * luma went with our device memory). */
-      if (priv->cuda.adopt_context_of(ref, s.cuda_device_id)) priv->device_generation++;
-      out->ok = in->measure.measure_cuda(priv->cuda, in->device_index, device_index_count(self),
-                                         &priv->device_generation, ref, &rst.info, h.buf, &dst.info, &out->metrics,
-                                         &out->error);
-    } else {
-      out->ok = in->measure.measure_system(ref, &rst.info, h.buf, &dst.info, &out->metrics, &out->error);
-    }
+    out->ok = in->measure.measure_system(ref, &rst.info, h.buf, &in->state.info, &out->metrics, &out->error);
   } catch (const std::bad_alloc&) {
     out->ok = false;
     out->error = "out of memory";
+  }
+}
+
+/* Measures every pair of one reference frame in CUDA memory at once: the
+ * reference's block sums are computed once and used by every pad, in one
+ * launch sequence (PairMeasure::measure_cuda). A failure is every pair's. */
+static void measure_cuda_all(GstQualityMeter* self, GstBuffer* ref, std::vector<Head*>& paired, const Settings& s,
+                             std::vector<Measured>& out) {
+  GstQualityMeterPrivate* priv = self->priv;
+  std::string error;
+  bool ok = false;
+  try {
+    /* Buffers of another CUDA context: follow them (the previous pairs'
+     * luma went with our device memory). */
+    if (priv->cuda.adopt_context_of(ref, s.cuda_device_id)) priv->device_generation++;
+    std::vector<PairMeasure::CudaPair> pairs;
+    pairs.reserve(paired.size());
+    for (std::size_t i = 0; i < paired.size(); ++i) {
+      DistortedInput* in = paired[i]->in();
+      pairs.push_back(PairMeasure::CudaPair{&in->measure, pad_name(paired[i]->agg_pad()), in->device_index,
+                                            paired[i]->buf, &in->state.info, &out[i].metrics});
+    }
+    ok = PairMeasure::measure_cuda(priv->cuda, device_index_count(self), &priv->device_generation, ref,
+                                   &priv->reference_state.info, pairs, &error);
+  } catch (const std::bad_alloc&) {
+    error = "out of memory";
+  }
+  for (Measured& m : out) {
+    m.ok = ok;
+    m.error = error;
   }
 }
 
@@ -1097,21 +1116,24 @@ static GstFlowReturn record_pair(GstQualityMeter* self, Head& h, const Measured&
 /* Measures the reference frame against every pad whose head pairs with it
  * and records them in pad order. In system memory the pads are measured in
  * parallel (up to one thread per core; the CPU's share of an encode
- * ladder), in CUDA memory one after the other on the element's stream. */
+ * ladder), in CUDA memory all at once on the element's stream, the
+ * reference's block sums shared by every pad. */
 static GstFlowReturn measure_pairs(GstQualityMeter* self, GstBuffer* ref, std::vector<Head*>& paired,
                                    const Settings& s) {
   for (Head* h : paired)
     if (!check_pair_formats(self, *h)) return GST_FLOW_NOT_NEGOTIATED;
   std::vector<Measured> results(paired.size());
-  const bool parallel = paired.size() > 1 && !self->priv->reference_state.cuda;
+  const bool cuda = self->priv->reference_state.cuda;
   const std::size_t workers =
-      parallel ? std::min<std::size_t>(paired.size(), std::max(1u, std::thread::hardware_concurrency())) : 1;
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < paired.size(); ++i) measure_one(self, ref, *paired[i], s, &results[i]);
+      cuda ? 1 : std::min<std::size_t>(paired.size(), std::max(1u, std::thread::hardware_concurrency()));
+  if (cuda) {
+    measure_cuda_all(self, ref, paired, s, results);
+  } else if (workers <= 1) {
+    for (std::size_t i = 0; i < paired.size(); ++i) measure_one(self, ref, *paired[i], &results[i]);
   } else {
     std::atomic<std::size_t> next{0};
     auto work = [&] {
-      for (std::size_t i; (i = next++) < paired.size();) measure_one(self, ref, *paired[i], s, &results[i]);
+      for (std::size_t i; (i = next++) < paired.size();) measure_one(self, ref, *paired[i], &results[i]);
     };
     std::vector<std::thread> threads;
     threads.reserve(workers - 1);

@@ -40,15 +40,31 @@ class PairMeasure {
   bool measure_system(GstBuffer* ref, const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
                       iir2d::quality::FrameMetrics* m, std::string* error);
 
-  /* CUDA memory: maps both buffers (CudaFrameScope), runs the kernels on
-   * the session's stream and copies the results back (synchronised). The
-   * session's device memory slot 0 holds `count` equal parts, one per
-   * distorted input; this measure uses part `index`. `*generation` counts
-   * the slot's reallocations (shared by every input: a reallocation loses
-   * every input's previous luma). False with *error on failure. */
-  bool measure_cuda(CudaSession& cuda, int index, int count, guint64* generation, GstBuffer* ref,
-                    const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
-                    iir2d::quality::FrameMetrics* m, std::string* error);
+  /* One distorted input's share of a CUDA measurement (measure_cuda). */
+  struct CudaPair {
+    PairMeasure* measure;
+    const char* name;                      // the pad's name, for error texts
+    int index;                             // its part of the device memory (0..count-1)
+    GstBuffer* dist;
+    const GstVideoInfo* info;              // its pad's caps (the reference's format and size)
+    iir2d::quality::FrameMetrics* metrics;  // out
+  };
+
+  /* CUDA memory, every distorted input paired with one reference frame at
+   * once: maps the reference and every distorted buffer (one
+   * CudaFrameScope, which makes the session's stream wait for each
+   * buffer's pending work), and in one launch sequence on that stream
+   * computes per component the reference's block sums once and every
+   * pair's sums against them (iir2d::quality::cuda::compare_components),
+   * then each pair's temporal sums against its own previous pair, and
+   * copies every result back (one synchronisation). Device memory: slot 0
+   * holds `count` parts, one per distorted input (its results and previous
+   * luma), slot 1 the shared workspace. `*generation` counts slot 0's
+   * reallocations (a reallocation loses every input's previous luma). False
+   * with *error on failure (then every pair starts its temporal delta
+   * afresh). */
+  static bool measure_cuda(CudaSession& cuda, int count, guint64* generation, GstBuffer* ref,
+                           const GstVideoInfo* ref_info, const std::vector<CudaPair>& pairs, std::string* error);
 
  private:
   /* A packed host copy of a frame's temporal component (CPU path). */
@@ -56,12 +72,12 @@ class PairMeasure {
     std::vector<unsigned char> bytes;
     iir2d::ConstVideoComponent view;
   };
-  /* Where the CUDA path keeps its parts in the session's slot 0. */
+  /* Where the CUDA path keeps its part in the session's slot 0. */
   struct DeviceLayout {
-    std::size_t workspace_offset = 0, workspace_bytes = 0, prev_offset[2] = {0, 0}, total = 0;
+    std::size_t prev_offset[2] = {0, 0}, total = 0;
   };
-  DeviceLayout device_layout(const GstVideoInfo* info) const;
-  std::string enqueue_cuda(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df, int n);
+  static DeviceLayout device_layout(const GstVideoInfo* info);
+  std::string enqueue_temporal(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df);
 
   bool have_prev_ = false;
   guint64 generation_ = 0;  // of the device memory the previous luma is in

@@ -17,7 +17,8 @@ using iir2d::ConstVideoComponent;
 
 namespace {
 
-constexpr int kDeviceSlot = 0;
+constexpr int kPartsSlot = 0;      // a part per distorted input: results, previous luma
+constexpr int kWorkspaceSlot = 1;  // the kernels' workspace, shared by every input
 
 /* What one frame pair's kernels write; copied back to the host in one go. */
 struct DeviceResults {
@@ -38,35 +39,24 @@ std::size_t prev_row_bytes(const GstVideoInfo* info, guint c) {
 
 }  // namespace
 
-/* Results, the kernels' workspace and the previous luma of both inputs, in one allocation. */
-PairMeasure::DeviceLayout PairMeasure::device_layout(const GstVideoInfo* info) const {
+/* A part of slot 0: the results and the previous luma of both inputs. */
+PairMeasure::DeviceLayout PairMeasure::device_layout(const GstVideoInfo* info) {
   DeviceLayout l;
-  std::size_t workspace = 0;
-  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
-    workspace = std::max(workspace, quality::cuda::workspace_size(GST_VIDEO_INFO_COMP_WIDTH(info, c),
-                                                                  GST_VIDEO_INFO_COMP_HEIGHT(info, c)));
   /* The temporal component's rows, from its first sample to its last (any pixel stride). */
   const guint t = temporal_component(info);
   const std::size_t luma = prev_row_bytes(info, t) * static_cast<std::size_t>(GST_VIDEO_INFO_COMP_HEIGHT(info, t));
-  l.workspace_offset = align_up(sizeof(DeviceResults));
-  l.workspace_bytes = workspace;
-  l.prev_offset[kReference] = l.workspace_offset + align_up(workspace);
+  l.prev_offset[kReference] = align_up(sizeof(DeviceResults));
   l.prev_offset[kDistorted] = l.prev_offset[kReference] + align_up(luma);
   l.total = l.prev_offset[kDistorted] + align_up(luma);
   return l;
 }
 
-/* Enqueues the kernels of one pair and the copy of the previous luma on
- * `stream`; the caller has pushed the context and synchronises the stream. */
-std::string PairMeasure::enqueue_cuda(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf, GstVideoFrame* df,
-                                      int n) {
+/* Enqueues one pair's temporal sums against its previous pair and the copy
+ * of its luma for the next one on `stream`; the caller has pushed the
+ * context and synchronises the stream. */
+std::string PairMeasure::enqueue_temporal(unsigned char* base, CUstream_st* stream, GstVideoFrame* rf,
+                                          GstVideoFrame* df) {
   auto* results = reinterpret_cast<DeviceResults*>(base);
-  for (int c = 0; c < n; ++c) {
-    const auto r = quality::cuda::compare_component(frame_component<ConstVideoComponent>(rf, c),
-                                                    frame_component<ConstVideoComponent>(df, c), &results->sums[c],
-                                                    base + layout_.workspace_offset, layout_.workspace_bytes, stream);
-    if (!r.ok()) return "component " + std::to_string(c) + ": " + r.message();
-  }
   GstVideoFrame* frames[2] = {rf, df};
   const guint t = temporal_component(&df->info);
   for (int role : {kDistorted, kReference}) {
@@ -77,7 +67,9 @@ std::string PairMeasure::enqueue_cuda(unsigned char* base, CUstream_st* stream, 
       if (!r.ok()) return std::string("temporal delta: ") + r.message();
     }
     /* Keep this component for the next pair: its rows, from the first
-     * sample to the last, with the pixel stride they have (packed RGB too). */
+     * sample to the last, with the pixel stride they have (packed RGB too).
+     * Ordered after the sum above on the stream, which still reads the
+     * previous one. */
     const std::size_t sample = cur.type == iir2d::SampleType::U16 ? 2 : 1;
     const std::size_t row =
         cur.width ? static_cast<std::size_t>(cur.width - 1) * static_cast<std::size_t>(cur.pixel_stride) + sample : 0;
@@ -92,32 +84,80 @@ std::string PairMeasure::enqueue_cuda(unsigned char* base, CUstream_st* stream, 
   return "";
 }
 
-bool PairMeasure::measure_cuda(CudaSession& cuda, int index, int count, guint64* generation, GstBuffer* ref,
-                               const GstVideoInfo* ref_info, GstBuffer* dist, const GstVideoInfo* dist_info,
-                               quality::FrameMetrics* m, std::string* error) {
-  const GstVideoInfo* info = dist_info;
+namespace {
+
+/* Workspace of one reference against `n` distorted inputs, for the largest component. */
+std::size_t workspace_for(const GstVideoInfo* info, int n) {
+  std::size_t bytes = 0;
+  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
+    bytes = std::max(bytes, quality::cuda::workspace_size(GST_VIDEO_INFO_COMP_WIDTH(info, c),
+                                                          GST_VIDEO_INFO_COMP_HEIGHT(info, c), n));
+  return bytes;
+}
+
+/* Every component of the reference against the same component of every
+ * distorted frame (scope frames 1..n), one compare_components() each. */
+std::string enqueue_components(CudaFrameScope& scope, const std::vector<unsigned char*>& bases, int components,
+                               void* workspace, std::size_t workspace_bytes) {
+  const int n = static_cast<int>(bases.size());
+  std::vector<ConstVideoComponent> dist(static_cast<std::size_t>(n));
+  std::vector<quality::ComponentSums*> sums(static_cast<std::size_t>(n));
+  for (int c = 0; c < components; ++c) {
+    for (int i = 0; i < n; ++i) {
+      dist[i] = frame_component<ConstVideoComponent>(scope.frame(i + 1), c);
+      sums[i] = &reinterpret_cast<DeviceResults*>(bases[i])->sums[c];
+    }
+    const auto r = quality::cuda::compare_components(frame_component<ConstVideoComponent>(scope.frame(0), c),
+                                                     dist.data(), n, sums.data(), workspace, workspace_bytes,
+                                                     scope.stream());
+    if (!r.ok()) return "component " + std::to_string(c) + ": " + r.message();
+  }
+  return "";
+}
+
+}  // namespace
+
+bool PairMeasure::measure_cuda(CudaSession& cuda, int count, guint64* generation, GstBuffer* ref,
+                               const GstVideoInfo* ref_info, const std::vector<CudaPair>& pairs, std::string* error) {
+  if (pairs.empty()) return true;
+  const GstVideoInfo* info = pairs[0].info;  // every pair has the reference's format and size
   int depths[quality::kMaxComponents];
   const int n = component_depths(info, depths);
-  bool diffed = false;  // the temporal sums were computed against a previous pair
-  DeviceResults host{};
+  const int npairs = static_cast<int>(pairs.size());
+  std::vector<bool> diffed(pairs.size(), false);  // a pair's temporal sums were computed against its previous pair
+  std::vector<DeviceResults> host(static_cast<std::size_t>(count));
   {
     CudaFrameScope scope(cuda);
-    if (scope.map(ref, ref_info, GST_MAP_READ, kRoleNames[kReference], error) &&
-        scope.map(dist, dist_info, GST_MAP_READ, kRoleNames[kDistorted], error) && scope.enter(error)) {
-      layout_ = device_layout(info);
-      const std::size_t part = align_up(layout_.total);
+    bool mapped = scope.map(ref, ref_info, GST_MAP_READ, kRoleNames[kReference], error);
+    for (int i = 0; mapped && i < npairs; ++i)
+      mapped = scope.map(pairs[i].dist, pairs[i].info, GST_MAP_READ, pairs[i].name, error);
+    if (mapped && scope.enter(error)) {
+      const DeviceLayout layout = device_layout(info);
+      const std::size_t part = align_up(layout.total);
+      const std::size_t workspace = workspace_for(info, npairs);
       bool fresh = false;
-      if (!cuda.ensure_allocation(kDeviceSlot, part * static_cast<std::size_t>(count), error, &fresh)) {
+      if (!cuda.ensure_allocation(kPartsSlot, part * static_cast<std::size_t>(count), error, &fresh) ||
+          !cuda.ensure_allocation(kWorkspaceSlot, std::max<std::size_t>(workspace, 1), error)) {
         *error = "device memory: " + *error;
       } else {
         if (fresh) ++*generation;  // every input's previous luma is gone
-        if (generation_ != *generation) have_prev_ = false;
-        generation_ = *generation;
-        diffed = have_prev_;
-        auto* base = static_cast<unsigned char*>(cuda.allocation(kDeviceSlot)) + part * static_cast<std::size_t>(index);
-        *error = enqueue_cuda(base, scope.stream(), scope.frame(0), scope.frame(1), n);
+        auto* parts = static_cast<unsigned char*>(cuda.allocation(kPartsSlot));
+        std::vector<unsigned char*> bases(pairs.size());
+        for (int i = 0; i < npairs; ++i) bases[i] = parts + part * static_cast<std::size_t>(pairs[i].index);
+        *error = enqueue_components(scope, bases, n, cuda.allocation(kWorkspaceSlot), workspace);
+        for (int i = 0; error->empty() && i < npairs; ++i) {
+          PairMeasure& m = *pairs[i].measure;
+          if (m.generation_ != *generation) m.have_prev_ = false;
+          m.generation_ = *generation;
+          m.layout_ = layout;
+          diffed[i] = m.have_prev_;
+          *error = m.enqueue_temporal(bases[i], scope.stream(), scope.frame(0), scope.frame(i + 1));
+          if (!error->empty()) *error = std::string(pairs[i].name) + ": " + *error;
+        }
         if (error->empty()) {
-          const cudaError_t e = cudaMemcpyAsync(&host, base, sizeof host, cudaMemcpyDeviceToHost, scope.stream());
+          /* Every part's results in one copy (the parts of inputs not paired now come back unused). */
+          const cudaError_t e = cudaMemcpy2DAsync(host.data(), sizeof(DeviceResults), parts, part, sizeof(DeviceResults),
+                                                  static_cast<std::size_t>(count), cudaMemcpyDeviceToHost, scope.stream());
           if (e != cudaSuccess) *error = "results copy: " + error_text(e);
         }
       }
@@ -125,11 +165,15 @@ bool PairMeasure::measure_cuda(CudaSession& cuda, int index, int count, guint64*
     const std::string sync_error = scope.finish();
     if (error->empty()) *error = sync_error;
   }
-  have_prev_ = error->empty();
+  for (const CudaPair& p : pairs) p.measure->have_prev_ = error->empty();
   if (!error->empty()) return false;
-  *m = quality::frame_metrics(host.sums, depths, n);
   const guint t = temporal_component(info);
-  if (diffed) m->temporal_delta = quality::temporal_delta(host.abs_diff[0], host.abs_diff[1], host.sums[t].samples, depths[t]);
+  for (int i = 0; i < npairs; ++i) {
+    const DeviceResults& r = host[static_cast<std::size_t>(pairs[i].index)];
+    *pairs[i].metrics = quality::frame_metrics(r.sums, depths, n);
+    if (diffed[i])
+      pairs[i].metrics->temporal_delta = quality::temporal_delta(r.abs_diff[0], r.abs_diff[1], r.sums[t].samples, depths[t]);
+  }
   return true;
 }
 

@@ -5,10 +5,9 @@
 
 namespace iir2d::gst::meter {
 
-bool PairMeasure::measure_cuda(CudaSession& /*cuda*/, int /*index*/, int /*count*/, guint64* /*generation*/,
-                               GstBuffer* /*ref*/, const GstVideoInfo* /*ref_info*/,
-                               GstBuffer* /*dist*/, const GstVideoInfo* /*dist_info*/,
-                               iir2d::quality::FrameMetrics* /*m*/, std::string* error) {
+bool PairMeasure::measure_cuda(CudaSession& /*cuda*/, int /*count*/, guint64* /*generation*/, GstBuffer* /*ref*/,
+                               const GstVideoInfo* /*ref_info*/, const std::vector<CudaPair>& /*pairs*/,
+                               std::string* error) {
   *error = "the plugin was built without CUDA";
   return false;
 }

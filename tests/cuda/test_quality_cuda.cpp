@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "cuda_device.h"
 #include "iir2d/cuda_quality.h"
@@ -132,6 +135,118 @@ INSTANTIATE_TEST_SUITE_P(Sizes, QualityCuda,
                                            Case{257, 129, 16, 0, 1, "u16_257x129"}),
                          [](const auto& i) { return std::string(i.param.name); });
 
+/// n distorted planes against one reference, through compare_components()
+/// in one call and through n compare_component() calls, on one stream.
+struct ManyRun {
+  std::vector<q::ComponentSums> shared, single;
+};
+
+ManyRun run_many(const HostPlane& r, const std::vector<HostPlane>& d) {
+  const int n = static_cast<int>(d.size());
+  ManyRun out;
+  out.shared.resize(d.size());
+  out.single.resize(d.size());
+  cudaStream_t stream = nullptr;
+  EXPECT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
+  DevicePlane dr(r, stream);
+  std::vector<std::unique_ptr<DevicePlane>> dd;
+  std::vector<iir2d::ConstVideoComponent> comps;
+  for (const HostPlane& h : d) {
+    dd.push_back(std::make_unique<DevicePlane>(h, stream));
+    comps.push_back(dd.back()->comp);
+  }
+  const std::size_t ws_bytes = q::cuda::workspace_size(r.comp.width, r.comp.height, n);
+  void* ws = nullptr;
+  q::ComponentSums* dsums = nullptr;  // n shared results, then n single ones
+  EXPECT_EQ(cudaMalloc(&ws, std::max<std::size_t>(ws_bytes, 1)), cudaSuccess);
+  EXPECT_EQ(cudaMalloc(reinterpret_cast<void**>(&dsums), 2 * n * sizeof *dsums), cudaSuccess);
+  EXPECT_EQ(cudaMemsetAsync(dsums, 0x7f, 2 * n * sizeof *dsums, stream), cudaSuccess);  // poison
+  std::vector<q::ComponentSums*> ptrs(d.size());
+  for (int i = 0; i < n; ++i) ptrs[i] = dsums + (n - 1 - i);  // reversed: each result goes where it is asked to
+  auto res = q::cuda::compare_components(dr.comp, comps.data(), n, ptrs.data(), ws, ws_bytes, stream);
+  EXPECT_TRUE(res.ok()) << res.message();
+  for (int i = 0; i < n; ++i) {
+    res = q::cuda::compare_component(dr.comp, comps[i], dsums + n + i, ws, ws_bytes, stream);
+    EXPECT_TRUE(res.ok()) << res.message();
+  }
+  std::vector<q::ComponentSums> host(2 * d.size());
+  EXPECT_EQ(cudaMemcpyAsync(host.data(), dsums, 2 * n * sizeof *dsums, cudaMemcpyDeviceToHost, stream), cudaSuccess);
+  EXPECT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
+  for (int i = 0; i < n; ++i) {
+    out.shared[i] = host[n - 1 - i];
+    out.single[i] = host[n + i];
+  }
+  cudaFree(ws);
+  cudaFree(dsums);
+  cudaStreamDestroy(stream);
+  return out;
+}
+
+struct ManyCase {
+  int width, height, depth, shift, pixel_stride, n;
+  const char* name;
+};
+
+class QualityCudaMany : public ::testing::TestWithParam<ManyCase> {};
+
+/* One reference against n distorted planes (each with its own noise and row
+ * padding): every result of the shared launch is bit-identical to its own
+ * compare_component() and equals the CPU's sums (SSIM sum within 1e-12). n
+ * of 9 and 17 cross the batches of kMaxBatch. */
+TEST_P(QualityCudaMany, SharedReferenceEqualsSingleLaunchesAndRefcpu) {
+  SKIP_WITHOUT_DEVICE();
+  const ManyCase c = GetParam();
+  HostPlane r(c.width, c.height, c.depth, c.shift, c.pixel_stride);
+  std::vector<HostPlane> d;
+  d.reserve(static_cast<std::size_t>(c.n));  // the planes' views point into their own bytes
+  for (int i = 0; i < c.n; ++i) d.emplace_back(c.width, c.height, c.depth, c.shift, c.pixel_stride, 3 + 2 * i);
+  std::mt19937 rng(c.width * 131 + c.height * 7 + c.n);
+  const unsigned max = (1u << c.depth) - 1;
+  std::uniform_int_distribution<unsigned> code(0, max);
+  for (int y = 0; y < c.height; ++y)
+    for (int x = 0; x < c.width; ++x) {
+      const unsigned v = code(rng);
+      r.set(x, y, v);
+      for (int i = 0; i < c.n; ++i) {
+        std::uniform_int_distribution<unsigned> noise(0, 4u + 8u * static_cast<unsigned>(i));
+        d[i].set(x, y, std::min(max, v + noise(rng)));
+      }
+    }
+  const ManyRun g = run_many(r, d);
+  double worst = 0;
+  for (int i = 0; i < c.n; ++i) {
+    const q::ComponentSums cpu = q::compare_component(r.comp, d[i].comp);
+    const q::ComponentSums &s = g.shared[i], &one = g.single[i];
+    EXPECT_EQ(s.sse, one.sse) << "distorted " << i;
+    EXPECT_EQ(s.samples, one.samples) << "distorted " << i;
+    EXPECT_EQ(s.ssim_windows, one.ssim_windows) << "distorted " << i;
+    EXPECT_EQ(std::memcmp(&s.ssim_sum, &one.ssim_sum, sizeof(double)), 0)
+        << "distorted " << i << ": shared " << s.ssim_sum << " single " << one.ssim_sum;
+    EXPECT_EQ(s.sse, cpu.sse) << "distorted " << i;
+    EXPECT_EQ(s.samples, cpu.samples);
+    EXPECT_EQ(s.ssim_windows, cpu.ssim_windows);
+    const double rel = cpu.ssim_sum != 0 ? std::fabs(s.ssim_sum - cpu.ssim_sum) / std::fabs(cpu.ssim_sum)
+                                         : std::fabs(s.ssim_sum);
+    EXPECT_LE(rel, 1e-12) << "distorted " << i << ": cpu " << cpu.ssim_sum << " gpu " << s.ssim_sum;
+    worst = std::max(worst, rel);
+    if (i > 0) {
+      EXPECT_GT(cpu.sse, q::compare_component(r.comp, d[i - 1].comp).sse) << "the inputs differ";
+    }
+  }
+  std::printf("[ quality  ] %-26s %2d distorted: equal to single launches, ssim sum relative difference to the CPU <= %.3g\n",
+              c.name, c.n, worst);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, QualityCudaMany,
+                         ::testing::Values(ManyCase{7, 9, 8, 0, 1, 3, "u8_7x9"},
+                                           ManyCase{33, 31, 8, 0, 1, 1, "u8_33x31_one"},
+                                           ManyCase{173, 97, 8, 0, 1, 9, "u8_173x97_nine"},
+                                           ManyCase{1920, 1080, 8, 0, 1, 8, "u8_1920x1080_eight"},
+                                           ManyCase{960, 540, 8, 0, 2, 4, "u8_nv12_chroma_960x540"},
+                                           ManyCase{1920, 1080, 10, 6, 1, 3, "p010_luma_1920x1080"},
+                                           ManyCase{257, 129, 16, 0, 1, 17, "u16_257x129_seventeen"}),
+                         [](const auto& i) { return std::string(i.param.name); });
+
 TEST(QualityCudaClosedForms, OneWrongPixelAndIdentical) {
   SKIP_WITHOUT_DEVICE();
   HostPlane r(64, 48, 8), d(64, 48, 8);
@@ -161,6 +276,42 @@ TEST(QualityCudaErrors, BadArgumentsAreRefusedBeforeAnyLaunch) {
   r = q::cuda::sum_abs_diff(a.comp, b.comp, nullptr, nullptr);
   EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument);
   EXPECT_EQ(q::cuda::workspace_size(0, 10), 0u);
+}
+
+TEST(QualityCudaErrors, SharedReferenceArgumentsAreRefusedBeforeAnyLaunch) {
+  // Runs without a device too: every check comes before any CUDA call.
+  HostPlane ref(16, 16, 8), good(16, 16, 8, 0, 1, 9), tall(16, 17, 8), deep(16, 16, 10);
+  auto* p = reinterpret_cast<q::ComponentSums*>(0x1000);  // never touched
+  q::ComponentSums* sums[3] = {p, p + 1, p + 2};
+  q::ComponentSums* with_null[3] = {p, nullptr, p + 2};
+  const std::size_t need = q::cuda::workspace_size(16, 16, 3);
+  char* ws = reinterpret_cast<char*>(0x2000);
+  const iir2d::ConstVideoComponent third_tall[3] = {good.comp, good.comp, tall.comp};
+  const iir2d::ConstVideoComponent third_deep[3] = {good.comp, good.comp, deep.comp};
+  const iir2d::ConstVideoComponent three[3] = {good.comp, good.comp, good.comp};
+  auto r = q::cuda::compare_components(ref.comp, third_tall, 3, sums, ws, need, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "a third input of another size";
+  r = q::cuda::compare_components(ref.comp, third_deep, 3, sums, ws, need, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "a third input of another depth";
+  r = q::cuda::compare_components(ref.comp, three, 3, with_null, ws, need, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "a null sums pointer";
+  r = q::cuda::compare_components(ref.comp, three, -1, sums, ws, need, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "n < 0";
+  r = q::cuda::compare_components(ref.comp, nullptr, 3, sums, ws, need, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "no list";
+  r = q::cuda::compare_components(ref.comp, three, 3, sums, nullptr, 0, nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::InvalidArgument) << "null workspace";
+  r = q::cuda::compare_components(ref.comp, three, 3, sums, ws, q::cuda::workspace_size(16, 16, 2), nullptr);
+  EXPECT_EQ(r.status, q::cuda::Status::WorkspaceTooSmall) << "the workspace of two inputs for three";
+  r = q::cuda::compare_components(ref.comp, nullptr, 0, nullptr, nullptr, 0, nullptr);
+  EXPECT_TRUE(r.ok()) << "n == 0 does nothing: " << r.message();
+  // Block sums: 16 bytes per block for the reference, 24 per block and input of a batch.
+  const std::size_t blocks = 480 * 270;
+  EXPECT_GE(q::cuda::workspace_size(1920, 1080, 3) - q::cuda::workspace_size(1920, 1080, 1), 2 * blocks * 24);
+  EXPECT_EQ(q::cuda::workspace_size(1920, 1080, q::cuda::kMaxBatch), q::cuda::workspace_size(1920, 1080, 40))
+      << "longer lists run in batches that reuse the workspace";
+  EXPECT_EQ(q::cuda::workspace_size(1920, 1080), q::cuda::workspace_size(1920, 1080, 1));
+  EXPECT_EQ(q::cuda::workspace_size(64, 64, 0), 0u);
   EXPECT_GT(q::cuda::workspace_size(3, 3), 0u);
 }
 

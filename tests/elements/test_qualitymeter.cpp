@@ -1517,6 +1517,15 @@ void drop_every_fourth(GstElement* pipeline, const char* name) {
   gst_object_unref(e);
 }
 
+/* Runs `description` (with an element named "dropper") to its end, every
+ * 4th frame from the 3rd dropped on the dropper's src pad. */
+MeterRun run_with_drops(const std::string& description) {
+  Pipeline p = parse(description);
+  if (!p) return MeterRun{};
+  drop_every_fourth(p.get(), "dropper");
+  return run_pipeline(p.get());
+}
+
 class QualityMeterLadder : public QualityMeterFfmpeg {};
 
 /* iir2dfilter at three settings, the third with dropped frames: one meter
@@ -1538,10 +1547,7 @@ TEST_F(QualityMeterLadder, ThreeStreamsInOneMeterEqualThreeMetersAndFfmpeg) {
            dir_->file("ladder-" + n + ".y4m") + " ";
   }
   one += "qualitymeter name=q ! fakesink";
-  Pipeline p1 = parse(one);
-  ASSERT_TRUE(p1);
-  drop_every_fourth(p1.get(), "dropper");
-  MeterRun r1 = run_pipeline(p1.get());
+  MeterRun r1 = run_with_drops(one);
   ASSERT_TRUE(r1.eos) << r1.error << " " << r1.error_debug;
 
   std::string three = "filesrc location=" + ref + " ! y4mdec ! tee name=t ";
@@ -1551,10 +1557,7 @@ TEST_F(QualityMeterLadder, ThreeStreamsInOneMeterEqualThreeMetersAndFfmpeg) {
              (i == 2 ? " ! queue name=dropper" : "") + " ! " + m + ".distorted qualitymeter name=" + m +
              " ! fakesink ";
   }
-  Pipeline p3 = parse(three);
-  ASSERT_TRUE(p3);
-  drop_every_fourth(p3.get(), "dropper");
-  MeterRun r3 = run_pipeline(p3.get());
+  MeterRun r3 = run_with_drops(three);
   ASSERT_TRUE(r3.eos) << r3.error << " " << r3.error_debug;
 
   const std::vector<FrameReport>& all = r1.frames_by_pad["q/distorted"];
@@ -1650,13 +1653,20 @@ struct CudaCase {
 
 class QualityMeterCuda : public ::testing::TestWithParam<CudaCase> {};
 
+/* The CUDA cases skip, with the reason, where the meter has no CUDA caps or
+ * no cudaupload can feed it. */
+#define REQUIRE_CUDA_METER()                                                                    \
+  do {                                                                                          \
+    REQUIRE_ELEMENT("qualitymeter");                                                            \
+    if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter was built without CUDA";          \
+    if (!have_factory("cudaupload"))                                                            \
+      GTEST_SKIP() << "cudaupload is not registered (no NVIDIA driver, or no nvcodec plugin)"; \
+  } while (0)
+
 /* One source, one distortion (iir2dfilter on the CPU), two meters on the same
  * frames: one in system memory, one behind cudaupload. */
 TEST_P(QualityMeterCuda, MatchesCpuOnTheSameFrames) {
-  REQUIRE_ELEMENT("qualitymeter");
-  if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter was built without CUDA";
-  if (!have_factory("cudaupload"))
-    GTEST_SKIP() << "cudaupload is not registered (no NVIDIA driver, or no nvcodec plugin)";
+  REQUIRE_CUDA_METER();
   const CudaCase c = GetParam();
   std::string source = c.source;
   if (source == "CLIP") {
@@ -1700,6 +1710,81 @@ TEST_P(QualityMeterCuda, MatchesCpuOnTheSameFrames) {
               "(frame 0: PSNR-Y %.4f, SSIM-Y %.6f)\n",
               c.name, cpu.size(), max_psnr, max_other, cpu[0].psnr[0], cpu[0].ssim[0]);
 }
+
+class QualityMeterCudaLadder : public ::testing::TestWithParam<CudaCase> {};
+
+/* Issue 13 step 3 on CUDA memory: four distorted streams (iir2dfilter at
+ * three settings, the last with every 4th frame dropped), each teed to one
+ * meter's pads distorted, distorted_0..2 (its pairs measured in one launch
+ * sequence against the reference's shared block sums), to a CUDA meter of
+ * its own and to a CPU meter of its own. The shared meter must equal the
+ * separate CUDA meters bit for bit (same kernels, same summation order),
+ * and the CPU meters within the CUDA-vs-CPU tolerances above. */
+TEST_P(QualityMeterCudaLadder, FourPadsInOneMeterEqualFourMetersAndTheCpu) {
+  REQUIRE_CUDA_METER();
+  const CudaCase c = GetParam();
+  const char* filters[4] = {"filter-id=6 planes=all strength=0.3", "filter-id=6 planes=all strength=0.8",
+                            "filter-id=4 planes=all", "filter-id=6 planes=all strength=0.5"};
+  const char* pads[4] = {"distorted", "distorted_0", "distorted_1", "distorted_2"};
+  std::string d = std::string(c.source) + " ! tee name=t t. ! queue ! tee name=r r. ! queue ! cudaupload ! tee name=ru "
+                  "ru. ! queue ! q.reference ";
+  for (int i = 0; i < 4; ++i) {
+    const std::string n = std::to_string(i);
+    d += "t. ! queue ! iir2dfilter " + std::string(filters[i]) + " ! queue" + (i == 3 ? " name=dropper" : "") +
+         " ! tee name=f" + n + " f" + n + ". ! queue ! cudaupload ! tee name=u" + n + " u" + n + ". ! queue ! q." +
+         pads[i] + " ru. ! queue ! g" + n + ".reference u" + n + ". ! queue ! g" + n + ".distorted qualitymeter name=g" +
+         n + " ! fakesink r. ! queue ! c" + n + ".reference f" + n + ". ! queue ! c" + n +
+         ".distorted qualitymeter name=c" + n + " ! fakesink ";
+  }
+  d += "qualitymeter name=q ! fakesink";
+  MeterRun r = run_with_drops(d);
+  ASSERT_TRUE(r.eos) << r.error << " " << r.error_debug;
+  for (int i = 0; i < 4; ++i) {
+    const std::string n = std::to_string(i);
+    const std::vector<FrameReport>& ours = r.frames_by_pad[std::string("q/") + pads[i]];
+    const std::vector<FrameReport>& gpu = r.frames_by_pad["g" + n + "/distorted"];
+    const std::vector<FrameReport>& cpu = r.frames_by_pad["c" + n + "/distorted"];
+    ASSERT_EQ(ours.size(), i == 3 ? 8u : 10u) << pads[i] << ": 10 frames, the 3rd and the 7th dropped";
+    ASSERT_EQ(gpu.size(), ours.size()) << pads[i];
+    ASSERT_EQ(cpu.size(), ours.size()) << pads[i];
+    double max_psnr = 0, max_other = 0, max_temporal = 0;
+    for (std::size_t k = 0; k < ours.size(); ++k) {
+      const FrameReport &a = ours[k], &b = gpu[k];
+      max_temporal = std::max(max_temporal, a.temporal_delta);
+      ASSERT_EQ(a.pts, b.pts) << pads[i] << " frame " << k;
+      ASSERT_EQ(a.pts, cpu[k].pts) << pads[i] << " frame " << k;
+      ASSERT_EQ(a.components, cpu[k].components);
+      for (int comp = 0; comp < a.components; ++comp) {
+        EXPECT_EQ(a.psnr[comp], b.psnr[comp]) << pads[i] << " frame " << k << " plane " << comp;
+        EXPECT_EQ(a.ssim[comp], b.ssim[comp]) << pads[i] << " frame " << k << " plane " << comp;
+        max_psnr = std::max(max_psnr, difference(a.psnr[comp], cpu[k].psnr[comp]));
+        max_other = std::max(max_other, difference(a.ssim[comp], cpu[k].ssim[comp]));
+      }
+      EXPECT_EQ(a.psnr_avg, b.psnr_avg) << pads[i] << " frame " << k;
+      EXPECT_EQ(a.ssim_all, b.ssim_all) << pads[i] << " frame " << k;
+      EXPECT_EQ(a.temporal_delta, b.temporal_delta) << pads[i] << " frame " << k;
+      max_psnr = std::max(max_psnr, difference(a.psnr_avg, cpu[k].psnr_avg));
+      max_other = std::max(max_other, difference(a.ssim_all, cpu[k].ssim_all));
+      max_other = std::max(max_other, difference(a.temporal_delta, cpu[k].temporal_delta));
+    }
+    EXPECT_LE(max_psnr, 1e-4) << pads[i];
+    EXPECT_LE(max_other, 1e-6) << pads[i];
+    EXPECT_GT(max_temporal, 0.0) << pads[i] << ": the temporal path ran";
+    std::printf("[ cuda     ] %-16s %-12s %zu frames equal its own CUDA meter; against the CPU max |PSNR diff| %.3g dB, "
+                "max |SSIM or temporal diff| %.3g\n",
+                c.name, pads[i], ours.size(), max_psnr, max_other);
+  }
+  EXPECT_EQ(r.summary_by_pad["q/distorted_2"].unpaired_reference, 2u);
+  EXPECT_EQ(r.summary_by_pad["g3/distorted"].unpaired_reference, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sources, QualityMeterCudaLadder,
+    ::testing::Values(
+        CudaCase{"i420_odd_333x187", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=I420,width=333,height=187,framerate=30/1"},
+        CudaCase{"nv12_1920x1080", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=NV12,width=1920,height=1080,framerate=30/1"},
+        CudaCase{"p010_640x360", "videotestsrc num-buffers=10 pattern=ball ! video/x-raw,format=P010_10LE,width=640,height=360,framerate=30/1"}),
+    [](const auto& i) { return std::string(i.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     Sources, QualityMeterCuda,
