@@ -98,7 +98,10 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
       if (!error.empty()) return "padding byte " + std::to_string(op.padding_offset) + ": " + error;
       continue;
     }
-    for (int k = 0; k < op.count; ++k) {
+    /* op.count is at most kMaxGroupComponents (frame_plan.cpp); the bound
+     * here also tells the compiler so (GCC 14's -Wstringop-overflow). */
+    const int count = std::min(op.count, iir2d::kMaxGroupComponents);
+    for (int k = 0; k < count; ++k) {
       ins[k] = frame_component<iir2d::ConstVideoComponent>(in, op.comp[k]);
       outs[k] = frame_component<iir2d::VideoComponent>(out, op.comp[k]);
       if (op.field >= 0) {
@@ -112,7 +115,7 @@ std::string run_plan(const FramePlan& plan, const GstVideoFrame* in, const GstVi
     switch (op.kind) {
       case OpKind::Copy: error = backend.copy(ins[0], outs[0], op.plane_alone); break;
       case OpKind::Filter: error = backend.filter(ins[0], outs[0], job); break;
-      case OpKind::Group: error = backend.group(ins, outs, op.count, job, state); break;
+      case OpKind::Group: error = backend.group(ins, outs, count, job, state); break;
       case OpKind::RgbLuma: error = backend.rgb_luma(ins, outs, job, state); break;
       case OpKind::CopyPadding: break;
     }

@@ -174,6 +174,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/callback_guard.h"
@@ -709,7 +710,8 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
                        iir2d::gst::describe_format(&priv->out_info).c_str(), GST_VIDEO_INFO_SIZE(&priv->out_info)));
     return GST_FLOW_ERROR;
   }
-  for (const auto& [frame, what] : {std::make_pair(&in_frame, "input"), std::make_pair(&out_frame, "output")}) {
+  const std::pair<const GstVideoFrame*, const char*> mapped[] = {{&in_frame, "input"}, {&out_frame, "output"}};
+  for (const auto& [frame, what] : mapped) {
     const std::string extent = iir2d::gst::frame_extent_error(frame);
     if (extent.empty()) continue;
     gst_video_frame_unmap(&out_frame);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 #include "../common/formats.h"
 #include "measure.h"
@@ -55,7 +56,8 @@ bool PairMeasure::measure_system(GstBuffer* ref, const GstVideoInfo* ref_info, G
     *error = "could not map the distorted buffer";
     return false;
   }
-  for (const auto& [frame, role] : {std::make_pair(&rf, kReference), std::make_pair(&df, kDistorted)}) {
+  const std::pair<const GstVideoFrame*, PadRole> mapped[] = {{&rf, kReference}, {&df, kDistorted}};
+  for (const auto& [frame, role] : mapped) {
     const std::string extent = frame_extent_error(frame);
     if (extent.empty()) continue;
     gst_video_frame_unmap(&df);

@@ -212,7 +212,7 @@ std::string write_raw(const std::vector<Frame>& frames, int count) {
  * difference of `seconds` (wall) and of the children's CPU time. */
 template <typename Wall>
 Rate difference(const std::string& with_cmd, const std::string& without_cmd, int count, Wall&& wall) {
-  double s;
+  double s = 0.0;
   const double c0 = children_cpu_seconds();
   const double with = wall(run(with_cmd, &s), s);
   const double c1 = children_cpu_seconds();

@@ -393,8 +393,9 @@ void summary_stall(const Options& o, FILE* csv) {
   row("one summary read (lock: a snapshot only)", reads);
   std::printf("  (%zu summary reads during the second row)\n", reads.size());
   if (csv) {
-    for (const auto& [what, v] : {std::make_pair("add_alone_us", &alone), std::make_pair("add_with_reads_us", &with_reads),
-                                  std::make_pair("summary_read_us", static_cast<const std::vector<double>*>(&reads))})
+    const std::pair<const char*, const std::vector<double>*> rows[] = {
+        {"add_alone_us", &alone}, {"add_with_reads_us", &with_reads}, {"summary_read_us", &reads}};
+    for (const auto& [what, v] : rows)
       std::fprintf(csv, "stall,%s_p50,,,%.3f\nstall,%s_p99.9,,,%.3f\nstall,%s_max,,,%.3f\n", what, pct(*v, 50), what,
                    pct(*v, 99.9), what, v->back());
   }

@@ -755,8 +755,9 @@ TEST(QualityMeterBadInput, MismatchedSizeFailsNamingBothSides) {
  * the header does not fit; issue 10, F3, where the run used to exit 0). */
 TEST(QualityMeterBadInput, StatsFileThatCannotBeWrittenFailsAtStart) {
   REQUIRE_ELEMENT("qualitymeter");
-  for (const auto& [path, reason] : {std::make_pair("/nonexistent-qualitymeter-dir/stats.csv", std::strerror(ENOENT)),
-                                     std::make_pair("/dev/full", std::strerror(ENOSPC))}) {
+  const std::pair<const char*, std::string> cases[] = {{"/nonexistent-qualitymeter-dir/stats.csv", std::strerror(ENOENT)},
+                                                       {"/dev/full", std::strerror(ENOSPC)}};
+  for (const auto& [path, reason] : cases) {
     SCOPED_TRACE(path);
     Pipeline p = parse(std::string("videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=32,height=32 ! tee name=t "
                                    "t. ! queue ! q.reference t. ! queue ! q.distorted qualitymeter name=q stats-file=") +
