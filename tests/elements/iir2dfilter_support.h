@@ -261,7 +261,8 @@ std::string compare_frames(const GstVideoInfo& info, GstBuffer* got, GstBuffer* 
 
 /* What the element never filters is the input, bit for bit: the chroma of
  * YUV with planes=luma, alpha, and the padding byte of RGBx/BGRx. */
-void expect_unfiltered_parts_unchanged(const GstVideoInfo& info, GstBuffer* out, GstBuffer* in, bool all_planes) {
+[[maybe_unused]] void expect_unfiltered_parts_unchanged(const GstVideoInfo& info, GstBuffer* out, GstBuffer* in,
+                                                        bool all_planes) {
   for (guint c = 1; c < GST_VIDEO_INFO_N_COMPONENTS(&info); ++c) {
     const bool alpha = GST_VIDEO_INFO_HAS_ALPHA(&info) && c == GST_VIDEO_COMP_A;
     const bool chroma_kept = !all_planes && !GST_VIDEO_INFO_IS_RGB(&info);
@@ -378,14 +379,14 @@ struct Combo {
 /* ======================================================================= */
 /* CUDA path: cudaupload ! iir2dfilter ! cudadownload, against refcpu      */
 
-bool have_factory(const char* name) {
+[[maybe_unused]] bool have_factory(const char* name) {
   GstElementFactory* f = gst_element_factory_find(name);
   if (f) gst_object_unref(f);
   return f != nullptr;
 }
 
 /* Whether this build of the element accepts CUDA memory. */
-bool element_has_cuda_caps() {
+[[maybe_unused]] bool element_has_cuda_caps() {
   GstElement* e = gst_element_factory_make("iir2dfilter", nullptr);
   if (!e) return false;
   gst_object_ref_sink(e);
@@ -443,3 +444,15 @@ std::string compare_within_contract(const GstVideoInfo& info, GstBuffer* got, Gs
 }
 
 }  // namespace
+
+/* The GPU cases skip, with the reason, where the element offers no CUDA caps
+ * (a build without CUDA, or no libcuda: formats.h) or nothing can carry
+ * frames into CUDA memory. */
+#define SKIP_WITHOUT_CUDA()                                                                                   \
+  do {                                                                                                        \
+    REQUIRE_ELEMENT();                                                                                        \
+    if (!element_has_cuda_caps())                                                                             \
+      GTEST_SKIP() << "iir2dfilter offers no CUDA caps (built without CUDA, or libcuda not found)";          \
+    if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
+      GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
+  } while (0)

@@ -487,10 +487,7 @@ void run_bin(const std::string& description, const char* format, Size size, bool
 }
 
 TEST_P(Iir2dFilterCudaOutput, MatchesRefcpuWithinContract) {
-  REQUIRE_ELEMENT();
-  if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter offers no CUDA caps (built without CUDA, or libcuda not found)";
-  if (!have_factory("cudaupload") || !have_factory("cudadownload"))
-    GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)";
+  SKIP_WITHOUT_CUDA();
   const auto& [format, size] = GetParam();
   /* The known limit of GStreamer 1.26's CUDA memory (README, "GStreamer versions"). */
   guint major = 0, minor = 0, micro = 0, nano = 0;

@@ -669,14 +669,6 @@ TEST(Iir2dFilterFieldTemporal, DiscontRestartsBothParities) {
 /* ======================================================================= */
 /* CUDA memory (on a GPU)                                                  */
 
-#define SKIP_WITHOUT_CUDA()                                                                                   \
-  do {                                                                                                        \
-    REQUIRE_ELEMENT();                                                                                        \
-    if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";                       \
-    if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
-      GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
-  } while (0)
-
 /* `frames` buffers through cudaupload ! iir2dfilter ! cudadownload, each
  * against the field-by-field expectation (contract section 6). */
 void expect_cuda_fields(const char* format, int width, int height, const char* interlace,

@@ -676,15 +676,6 @@ TEST(Iir2dFilterLatency, IsUpstreamLatency) {
 /* ======================================================================= */
 /* CUDA memory against system memory (on a GPU)                           */
 
-#define SKIP_WITHOUT_CUDA()                                                                                   \
-  do {                                                                                                        \
-    REQUIRE_ELEMENT();                                                                                        \
-    if (!element_has_cuda_caps())                                                                             \
-      GTEST_SKIP() << "iir2dfilter offers no CUDA caps (built without CUDA, or libcuda not found)";          \
-    if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
-      GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
-  } while (0)
-
 /* One step of a sequence: properties to set (gst-launch syntax), and
  * whether to flush or mark the buffer DISCONT before it. */
 struct SeqStep {

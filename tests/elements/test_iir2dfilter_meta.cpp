@@ -174,14 +174,6 @@ TEST_F(Iir2dFilterMeta, InterlacedWithTemporalSmoothingKeepsThem) {
   }
 }
 
-#define SKIP_WITHOUT_CUDA()                                                                                   \
-  do {                                                                                                        \
-    REQUIRE_ELEMENT();                                                                                        \
-    if (!element_has_cuda_caps()) GTEST_SKIP() << "iir2dfilter was built without CUDA";                       \
-    if (!have_factory("cudaupload") || !have_factory("cudadownload"))                                         \
-      GTEST_SKIP() << "cudaupload/cudadownload are not registered (no NVIDIA driver, or no nvcodec plugin)"; \
-  } while (0)
-
 /* On CUDA memory: cudaupload and cudadownload copy the metas of their
  * input (GstBaseTransform's default keeps untagged ones only), so the
  * filter's own output is looked at, on its src pad. */

@@ -1659,7 +1659,7 @@ class QualityMeterCuda : public ::testing::TestWithParam<CudaCase> {};
 #define REQUIRE_CUDA_METER()                                                                    \
   do {                                                                                          \
     REQUIRE_ELEMENT("qualitymeter");                                                            \
-    if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter was built without CUDA";          \
+    if (!meter_has_cuda_caps()) GTEST_SKIP() << "qualitymeter offers no CUDA caps (built without CUDA, or libcuda not found)"; \
     if (!have_factory("cudaupload"))                                                            \
       GTEST_SKIP() << "cudaupload is not registered (no NVIDIA driver, or no nvcodec plugin)"; \
   } while (0)
