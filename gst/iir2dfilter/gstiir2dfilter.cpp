@@ -168,84 +168,25 @@
 #include <gst/video/video.h>
 
 #include <algorithm>
-#include <atomic>
+#include <cstddef>
 #include <cstdlib>
-#include <exception>
-#include <memory>
-#include <new>
+#include <iterator>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "../common/callback_guard.h"
 #include "../common/cuda_session.h"
 #include "../common/formats.h"
-#include "../common/locked_settings.h"
 #include "backends.h"
 #include "frame_plan.h"
-#include "iir2d/fastcpu.h"
+#include "gstiir2dfilterprivate.h"
 #include "settings.h"
 
-GST_DEBUG_CATEGORY_STATIC(gst_iir2d_filter_debug);
+GST_DEBUG_CATEGORY(gst_iir2d_filter_debug);
 #define GST_CAT_DEFAULT gst_iir2d_filter_debug
 
 using iir2d::gst::caps_are_cuda;
-using iir2d::gst::CudaFrameScope;
-using iir2d::gst::CudaSession;
 using namespace iir2d::gst::filter;
-
-namespace {
-/* The CUDA session's device memory slots. */
-constexpr int kWorkspaceSlot = 0;
-constexpr int kStateSlot = 1;
-}  // namespace
-
-struct GstIir2dFilterPrivate {
-  explicit GstIir2dFilterPrivate(GstElement* self) : cuda(self, 2) {}
-
-  iir2d::gst::LockedSettings<Settings> settings;  // property values
-
-  /* State: built in set_caps, dropped in stop, used by the streaming thread. */
-  GstVideoInfo in_info{};
-  GstVideoInfo out_info{};
-  bool have_info = false;
-  bool cuda_caps = false;                 // memory:CUDAMemory negotiated (both sides)
-  std::vector<PaddingByte> paddings;      // padding bytes of packed planes
-  iir2d::LumaWeights luma_weights{};      // RGB planes=luma
-  std::size_t state_capacity = 0;         // floats of temporal state any plan of these caps needs
-                                          // (host_state is allocated on the first temporal frame)
-  /* Mixed caps keep two banks of state_capacity floats: a switch between
-   * frames and field pairs moves the state into the other bank in the new
-   * layout (state_relayout()). Other caps have bank 0 only. */
-  int state_bank = 0;
-
-  /* Temporal recursion (streaming thread, but reset_pending also from
-   * FLUSH_STOP, which may come from another thread). */
-  std::vector<float> host_state;          // system memory path
-  /* Per state set (the second: the bottom fields of alternate caps). */
-  bool temporal_valid[2] = {false, false};
-  bool temporal_fields = false;           // the state is of two interleaved fields (Picture::Fields)
-  guint temporal_filter_id = 0;
-  GstIir2dPlanes temporal_planes = GST_IIR2D_PLANES_LUMA;
-  GstIir2dFieldMode temporal_field_mode = GST_IIR2D_FIELD_MODE_AUTO;
-  std::atomic<bool> reset_pending{false};
-
-  /* System memory: the fast CPU path's engine (its threads and buffers),
-   * made on the first frame and again when n-threads changes; or the CPU
-   * reference where IIR2D_CPU_PATH=reference (read in start()). */
-  std::unique_ptr<iir2d::fastcpu::Engine> fast_cpu;
-  bool cpu_reference = false;
-
-  /* CUDA memory: the pipeline's context, our stream and a second one for
-   * plane copies beside the filter; device memory slots kWorkspaceSlot and
-   * kStateSlot (temporal state). */
-  CudaSession cuda;
-};
-
-struct _GstIir2dFilter {
-  GstBaseTransform parent;
-  GstIir2dFilterPrivate* priv;
-};
 
 #define gst_iir2d_filter_parent_class parent_class
 G_DEFINE_TYPE(GstIir2dFilter, gst_iir2d_filter, GST_TYPE_BASE_TRANSFORM);
@@ -271,8 +212,6 @@ static void gst_iir2d_filter_finalize(GObject* object) {
   delete GST_IIR2D_FILTER(object)->priv;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
-
-static Settings copy_settings(GstIir2dFilter* self) { return self->priv->settings.copy(); }
 
 /* ------------------------------------------------------------------------ */
 /* GstElement                                                               */
@@ -343,33 +282,6 @@ static gboolean gst_iir2d_filter_transform_size(GstBaseTransform* trans, GstPadD
   return TRUE;
 }
 
-/* CUDA caps: the context (opened now if start() could not), and the
- * workspace and temporal state once per caps, for the largest need of any
- * settings. */
-static gboolean prepare_cuda(GstIir2dFilter* self, GstCaps* incaps, const GstVideoInfo* info, std::size_t state_floats) {
-  CudaSession& cuda = self->priv->cuda;
-  if (!cuda.ready() && !cuda.open(copy_settings(self).cuda_device_id)) {
-    /* A context may have been handed to us since start(); there is none. */
-    const std::string why = cuda.unavailable_reason();
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No CUDA context: %s.", why.c_str()),
-                      ("CUDA memory caps %" GST_PTR_FORMAT " were negotiated but no CUDA context could be "
-                       "opened. Use system memory (drop cudaupload) or check the driver and cuda-device-id.",
-                       incaps));
-    return FALSE;
-  }
-  cuda.free_allocations();
-  std::string why;
-  if (!cuda.ensure_allocation(kWorkspaceSlot, cuda_workspace_for_info(info), &why) ||
-      !cuda.ensure_allocation(kStateSlot, state_floats * sizeof(float), &why)) {
-    cuda.free_allocations();
-    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("Could not allocate the CUDA workspace."), ("%s", why.c_str()));
-    return FALSE;
-  }
-  GST_DEBUG_OBJECT(self, "CUDA workspace: %zu bytes, temporal state: %zu bytes", cuda.allocation_size(kWorkspaceSlot),
-                   cuda.allocation_size(kStateSlot));
-  return TRUE;
-}
-
 static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps* outcaps) {
   GstIir2dFilter* self = GST_IIR2D_FILTER(trans);
   GstIir2dFilterPrivate* priv = self->priv;
@@ -431,11 +343,12 @@ static gboolean gst_iir2d_filter_set_caps(GstBaseTransform* trans, GstCaps* inca
   const std::size_t state_floats = bank_floats * (mixed ? 2 : 1);
 
   /* The host state is allocated by the first frame that smooths over time
-   * (ensure_host_state): none with temporal-mode=off or in passthrough. */
+   * (gst_iir2d_filter_ensure_host_state()): none with temporal-mode=off or
+   * in passthrough. */
   priv->host_state.clear();
   priv->host_state.shrink_to_fit();
   if (cuda_in) {
-    if (!prepare_cuda(self, incaps, &in_info, state_floats)) return FALSE;
+    if (!gst_iir2d_filter_prepare_cuda(self, incaps, &in_info, state_floats)) return FALSE;
   } else {
     priv->cuda.free_allocations();
   }
@@ -558,144 +471,11 @@ static void gst_iir2d_filter_before_transform(GstBaseTransform* trans, GstBuffer
   gst_base_transform_reconfigure_src(trans);
 }
 
-/* ---- the frame job: settings, plan, temporal state --------------------- */
-
-/* The temporal state set of a picture: the second for the bottom fields of
- * alternate caps (state_offset_of()), the first for all others. */
-static int state_set_of(Picture picture) { return picture == Picture::BottomField ? 1 : 0; }
-
-/* Builds this frame's plan and job; decides whether the temporal state
- * carries over from the previous frame (of the same parity, for fields).
- * `state` is the host or device state; *picture what the buffer is. */
-static FramePlan prepare_frame(GstIir2dFilter* self, GstBuffer* inbuf, const Settings& s, float* state,
-                               FrameJob* job, Picture* picture_out) {
-  GstIir2dFilterPrivate* priv = self->priv;
-  const bool reset = priv->reset_pending.exchange(false);
-  const Picture picture = picture_of_buffer(&priv->in_info, inbuf, s.field_mode);
-  *picture_out = picture;
-  const bool fields = picture == Picture::Fields;
-  const int slot = state_set_of(picture);
-  FramePlan plan = plan_frame(&priv->in_info, priv->paddings, s, fields);
-  job->params = to_filter_params(s);
-  job->strength = s.strength;
-  job->temporal = to_temporal_params(s);
-  job->weights = priv->luma_weights;
-  /* Whatever restarts the recursion restarts both parities' state. */
-  const bool any_state = priv->temporal_valid[0] || priv->temporal_valid[1];
-  const char* restart = !s.temporal() || !any_state                   ? nullptr
-                        : reset                                       ? "flushed"
-                        : GST_BUFFER_IS_DISCONT(inbuf)                ? "discont"
-                        : s.filter_id != priv->temporal_filter_id     ? "filter-id changed"
-                        : s.planes != priv->temporal_planes           ? "planes changed"
-                        : s.field_mode != priv->temporal_field_mode   ? "field-mode changed"
-                        : fields != priv->temporal_fields &&
-                                  GST_VIDEO_INFO_INTERLACE_MODE(&priv->in_info) != GST_VIDEO_INTERLACE_MODE_MIXED
-                            ? "fields and frames alternate"
-                            : nullptr;
-  if (restart) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
-  float* bank = state ? state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity : nullptr;
-  if (s.temporal() && any_state && !restart && fields != priv->temporal_fields && bank) {
-    /* Mixed: from frames to a field pair or back. The state carries on,
-     * moved into the other bank in this plan's layout (the previous plan is
-     * the same settings' with the previous kind of picture). */
-    const FramePlan previous = plan_frame(&priv->in_info, priv->paddings, s, priv->temporal_fields);
-    job->relayout = state_relayout(&priv->in_info, previous, plan);
-    job->relayout_from = bank;
-    priv->state_bank ^= 1;
-    bank = state + static_cast<std::size_t>(priv->state_bank) * priv->state_capacity;
-    GST_LOG_OBJECT(self, "temporal state moved to the %s layout (%zu copies)", fields ? "field" : "frame",
-                   job->relayout.size());
-  }
-  job->state = bank ? bank + state_offset_of(&priv->in_info, picture) : nullptr;
-  job->state_valid = s.temporal() && priv->temporal_valid[slot];
-  if (s.temporal() && !job->state_valid)
-    GST_DEBUG_OBJECT(self, "temporal state starts from this %s (%s)", slot ? "bottom field" : "picture",
-                     restart ? restart : "none yet");
-  if (plan.state_floats > priv->state_capacity) {
-    /* Cannot happen (the capacity covers every plan of these caps). */
-    GST_ERROR_OBJECT(self, "temporal state of %zu floats for %zu needed", priv->state_capacity, plan.state_floats);
-    job->temporal.mode = iir2d::TemporalMode::Off;
-  }
-  return plan;
-}
-
-/* After a frame: its state set is valid for the next picture of its kind
- * only if this frame ran the recursion; without temporal smoothing no set
- * is. */
-static void finish_frame(GstIir2dFilter* self, const Settings& s, const FrameJob& job, Picture picture, bool ok) {
-  GstIir2dFilterPrivate* priv = self->priv;
-  const bool ran = ok && job.temporal.mode != iir2d::TemporalMode::Off;
-  if (!ran) priv->temporal_valid[0] = priv->temporal_valid[1] = false;
-  priv->temporal_valid[state_set_of(picture)] = ran;
-  priv->temporal_fields = picture == Picture::Fields;
-  priv->temporal_filter_id = s.filter_id;
-  priv->temporal_planes = s.planes;
-  priv->temporal_field_mode = s.field_mode;
-}
-
-/* The fast CPU path's engine for these settings' n-threads, made on the
- * first filtered frame (never in passthrough); an error text if it cannot
- * be made. Threads that cannot all be made (an address-space or thread
- * limit) are a warning: the engine runs on those that started, with the
- * same results. */
-static std::string ensure_fast_cpu(GstIir2dFilter* self, const Settings& s) {
-  GstIir2dFilterPrivate* priv = self->priv;
-  const unsigned threads = s.n_threads == 0 ? iir2d::fastcpu::default_threads() : s.n_threads;
-  if (priv->fast_cpu && priv->fast_cpu->threads_requested() == threads) return {};
-  priv->fast_cpu.reset();
-  try {
-    priv->fast_cpu = std::make_unique<iir2d::fastcpu::Engine>(threads);
-  } catch (const std::exception& e) {
-    return std::string("cannot start the CPU path (") + e.what() + ")";
-  }
-  const iir2d::fastcpu::Engine& engine = *priv->fast_cpu;
-  if (engine.threads() < threads)
-    GST_ELEMENT_WARNING(self, RESOURCE, FAILED, ("Could start only %u of %u CPU threads.", engine.threads(), threads),
-                        ("%s; filtering on %u threads, with the same results (n-threads=%u asked for %u)",
-                         engine.threads_error().c_str(), engine.threads(), s.n_threads, threads));
-  GST_INFO_OBJECT(self, "system memory: the fast CPU path, %u threads, %s kernels", engine.threads(),
-                  engine.isa_name());
-  return {};
-}
-
-
-/* System memory: the temporal state on the host, allocated when a frame
- * first smooths over time (temporal-mode may be switched on while PLAYING)
- * and released when smoothing is off, so that temporal-mode=off costs no
- * frame-sized memory. An allocation that fails is an element error. */
-static bool ensure_host_state(GstIir2dFilter* self, const Settings& s) {
-  GstIir2dFilterPrivate* priv = self->priv;
-  if (!s.temporal()) {
-    if (!priv->host_state.empty()) {
-      priv->host_state.clear();
-      priv->host_state.shrink_to_fit();
-    }
-    return true;
-  }
-  /* Mixed caps keep two banks (state_bank). */
-  const std::size_t floats =
-      priv->state_capacity * (GST_VIDEO_INFO_INTERLACE_MODE(&priv->in_info) == GST_VIDEO_INTERLACE_MODE_MIXED ? 2 : 1);
-  if (priv->host_state.size() >= floats) return true;
-  try {
-    priv->host_state.assign(floats, 0.0f);
-  } catch (const std::bad_alloc&) {
-    priv->host_state.clear();
-    priv->host_state.shrink_to_fit();
-    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("Not enough memory for the temporal state."),
-                      ("%zu bytes of temporal state for %s could not be allocated; use temporal-mode=off, a "
-                       "smaller frame or CUDA memory",
-                       floats * sizeof(float), iir2d::gst::describe_format(&priv->in_info).c_str()));
-    return false;
-  }
-  priv->temporal_valid[0] = priv->temporal_valid[1] = false;  // fresh state: the recursion starts from this frame
-  return true;
-}
-
 /* System memory: the fast CPU path, or the CPU reference. */
 static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf,
                                       const Settings& s) {
   GstIir2dFilterPrivate* priv = self->priv;
-  if (!ensure_host_state(self, s)) return GST_FLOW_ERROR;
+  if (!gst_iir2d_filter_ensure_host_state(self, s)) return GST_FLOW_ERROR;
   GstVideoFrame in_frame, out_frame;
   if (!gst_video_frame_map(&in_frame, &priv->in_info, inbuf, GST_MAP_READ)) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the input buffer."),
@@ -721,48 +501,17 @@ static GstFlowReturn transform_system(GstIir2dFilter* self, GstBuffer* inbuf, Gs
     return GST_FLOW_ERROR;
   }
 
-  std::string error = priv->cpu_reference ? std::string() : ensure_fast_cpu(self, s);
+  std::string error = priv->cpu_reference ? std::string() : gst_iir2d_filter_ensure_fast_cpu(self, s);
   FrameJob job;
   Picture picture = Picture::Frame;
-  const FramePlan plan = prepare_frame(self, inbuf, s, priv->host_state.data(), &job, &picture);
+  const FramePlan plan = gst_iir2d_filter_prepare_frame(self, inbuf, s, priv->host_state.data(), &job, &picture);
   if (error.empty()) error = run_plan_cpu(plan, &in_frame, &out_frame, job, priv->fast_cpu.get());
-  finish_frame(self, s, job, picture, error.empty());
+  gst_iir2d_filter_finish_frame(self, s, job, picture, error.empty());
   gst_video_frame_unmap(&out_frame);
   gst_video_frame_unmap(&in_frame);
 
   if (!error.empty()) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Filtering failed."), ("CPU filter, %s", error.c_str()));
-    return GST_FLOW_ERROR;
-  }
-  return GST_FLOW_OK;
-}
-
-/* CUDA memory: the CUDA kernels on the frame's streams; the output is
- * complete, or flagged for downstream, when it leaves (CudaFrameScope). */
-static GstFlowReturn transform_cuda(GstIir2dFilter* self, GstBuffer* inbuf, GstBuffer* outbuf, const Settings& s) {
-  GstIir2dFilterPrivate* priv = self->priv;
-  CudaSession& cuda = priv->cuda;
-  std::string error;
-  FrameJob job;
-  Picture picture = Picture::Frame;
-  bool ran = false;
-  {
-    CudaFrameScope scope(cuda);
-    if (scope.map(inbuf, &priv->in_info, GST_MAP_READ, "input", &error) &&
-        scope.map(outbuf, &priv->out_info, GST_MAP_WRITE, "output", &error) && scope.enter(&error)) {
-      const FramePlan plan =
-          prepare_frame(self, inbuf, s, static_cast<float*>(cuda.allocation(kStateSlot)), &job, &picture);
-      error = run_plan_cuda(plan, scope.frame(0), scope.frame(1), job, &priv->in_info,
-                            cuda.allocation(kWorkspaceSlot), cuda.allocation_size(kWorkspaceSlot), scope.stream(0),
-                            scope.stream(1));
-      ran = true;
-    }
-    const std::string sync_error = scope.finish();
-    if (error.empty()) error = sync_error;
-  }
-  if (ran) finish_frame(self, s, job, picture, error.empty());
-  if (!error.empty()) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("CUDA filtering failed."), ("%s", error.c_str()));
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
@@ -815,7 +564,8 @@ static GstFlowReturn gst_iir2d_filter_transform(GstBaseTransform* trans, GstBuff
   }
   if (outbuf == inbuf && is_empty_gap(inbuf)) return GST_FLOW_OK;
   const Settings s = copy_settings(self);  // once per frame
-  return self->priv->cuda_caps ? transform_cuda(self, inbuf, outbuf, s) : transform_system(self, inbuf, outbuf, s);
+  return self->priv->cuda_caps ? gst_iir2d_filter_transform_cuda(self, inbuf, outbuf, s)
+                                : transform_system(self, inbuf, outbuf, s);
 }
 
 /* ------------------------------------------------------------------------ */
