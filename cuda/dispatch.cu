@@ -391,6 +391,9 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
     job.row_scan = scan_rows(plan, params, false, t) && scan_keeps_codes(params, depth, t);
     job.col_scan = scan_cols(plan, params, false, t) && scan_keeps_codes(params, depth, t);
     job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
+    job.col_scan_min_segments = t.col_scan_min_segments;
+    job.band_bytes = t.band_bytes;
+    job.band_segments = t.band_segments;
     return detail::run_fast_plane<Store, Acc>(job, stream);
   }
 
@@ -487,6 +490,9 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     job.row_scan = scan_rows(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
     job.col_scan = scan_cols(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
     job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
+    job.col_scan_min_segments = t.col_scan_min_segments;
+    job.band_bytes = t.band_bytes;
+    job.band_segments = t.band_segments;
     return detail::run_fast_video<Store, Acc>(job, stream);
   }
 

@@ -786,7 +786,9 @@ struct FastRowParams {
   Store* scratch;
   int width;
   int height;
-  int items;  ///< warps with work: ceil(height/32) * nseg
+  int row_begin;  ///< rows [row_begin, row_end) run (a band of the plane, or all of it)
+  int row_end;
+  int items;  ///< warps with work: ceil((row_end - row_begin)/32) * nseg
   SegmentLaunch<Store, Acc> seg;
 };
 
@@ -853,8 +855,8 @@ __global__ void __launch_bounds__(kRowThreads) fast_row_kernel(const FastRowPara
   o.out_pitch = p.out_pitch;
   o.scratch = p.scratch + static_cast<std::ptrdiff_t>(sg) * p.height * p.seg.scratch_len;
   o.scratch_len = p.seg.scratch_len;
-  o.r0 = rg * kChunk;
-  o.rows = imin(kChunk, p.height - o.r0);
+  o.r0 = p.row_begin + rg * kChunk;
+  o.rows = imin(kChunk, p.row_end - o.r0);
   o.lane = static_cast<int>(threadIdx.x) % 32;
   if constexpr (In::kCodes) {
     constexpr int kWarpBytes = kStages * kChunk * kRawPitch + kChunk * kChunk * static_cast<int>(sizeof(Store));

@@ -85,15 +85,10 @@ int resident_warps(Kernel kernel, int threads, std::size_t smem, std::atomic<int
   return blocks * threads / 32;
 }
 
-/// A float plane through both passes.
+/// What both kinds of job share: the intermediate, the segments and the choice of passes.
 template <typename Store, typename Acc>
-struct FastPlaneJob {
+struct FastPasses {
   FastShape shape;
-  const Store* in;
-  std::ptrdiff_t in_pitch;   ///< elements
-  bool in_vec;               ///< in and in_pitch 16-byte aligned
-  Store* out;
-  std::ptrdiff_t out_pitch;  ///< elements
   Store* mid;                ///< intermediate plane (workspace)
   std::ptrdiff_t mid_pitch;  ///< elements
   Store* scratch;            ///< F1A1 forward results beyond each segment (workspace)
@@ -105,12 +100,27 @@ struct FastPlaneJob {
   bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
   bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
   int col_scan_blocks_per_sm;
+  int col_scan_min_segments;  ///< one-sweep shapes: at least this many column segments (Tuning)
+  /// > 0: run the plane in bands of rows whose intermediate takes at most
+  /// this many bytes, row pass then column pass per band, so that a band's
+  /// intermediate is still in L2 when its columns read it (run_banded).
+  long long band_bytes;
+  int band_segments;         ///< > 0: column segments per band (tests); 0: from col_scan_blocks_per_sm
+};
+
+/// A float plane through both passes.
+template <typename Store, typename Acc>
+struct FastPlaneJob : FastPasses<Store, Acc> {
+  const Store* in;
+  std::ptrdiff_t in_pitch;   ///< elements
+  bool in_vec;               ///< in and in_pitch 16-byte aligned
+  Store* out;
+  std::ptrdiff_t out_pitch;  ///< elements
 };
 
 /// A video component through both passes, blend and quantisation fused.
 template <typename Store, typename Acc>
-struct FastVideoJob {
-  FastShape shape;
+struct FastVideoJob : FastPasses<Store, Acc> {
   SampleType type;
   const unsigned char* src;
   std::ptrdiff_t src_row_stride, src_pixel_stride;  ///< bytes
@@ -124,18 +134,7 @@ struct FastVideoJob {
   Store max_code;
   double max_code_d;
   Acc strength, one_minus_strength;
-  Store* mid;                ///< intermediate plane (workspace)
-  Store* aux;                ///< forward results of the column pass (workspace)
-  std::ptrdiff_t mid_pitch;  ///< elements, of mid and aux
-  Store* scratch;
-  int width;
-  int height;
-  SegmentLaunch<Store, Acc> rows;
-  SegmentLaunch<Store, Acc> cols;
-  SegmentPolicy row_policy, col_policy;
-  bool row_scan;             ///< rows by the scan row pass (scan_row.cuh), else the tiled one
-  bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
-  int col_scan_blocks_per_sm;
+  Store* aux;                ///< forward results of the column pass (workspace; pitch mid_pitch)
 };
 
 // ---------------------------------------------------------------------------
@@ -192,9 +191,11 @@ Result launch_with_smem(Kernel kernel, dim3 grid, int threads, std::size_t smem,
   return check_launch(stream, where);
 }
 
+/// Rows [row_begin, row_end) of a plane `height` rows high, tiled row pass.
 template <FastShape SH, typename Store, typename Acc, typename In>
 Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
-                   SegmentLaunch<Store, Acc> seg, const SegmentPolicy& pol, cudaStream_t stream, const char* where) {
+                   int row_begin, int row_end, SegmentLaunch<Store, Acc> seg, const SegmentPolicy& pol,
+                   cudaStream_t stream, const char* where) {
   FastRowParams<Store, Acc, In> p;
   p.in = in;
   p.out = mid;
@@ -202,15 +203,18 @@ Result launch_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* sc
   p.scratch = scratch;
   p.width = width;
   p.height = height;
+  p.row_begin = row_begin;
+  p.row_end = row_end;
+  const int rows = row_end - row_begin;
   constexpr std::size_t smem = row_smem_bytes<Store, In>();
   static std::atomic<int> resident{0};
   static std::atomic<unsigned long long> attr_done{0};
   const cudaError_t e = ensure_smem_attribute(fast_row_kernel<SH, Store, Acc, In>, smem, &attr_done);
   if (e != cudaSuccess) return fail(Status::CudaError, "fast row pass: cudaFuncSetAttribute", e);
-  pick_segments(seg, width, height, resident_warps(fast_row_kernel<SH, Store, Acc, In>, kRowThreads, smem, &resident), pol);
-  p.items = static_cast<int>(static_cast<long long>((height + kChunk - 1) / kChunk) * seg.nseg);
+  pick_segments(seg, width, rows, resident_warps(fast_row_kernel<SH, Store, Acc, In>, kRowThreads, smem, &resident), pol);
+  p.items = static_cast<int>(static_cast<long long>((rows + kChunk - 1) / kChunk) * seg.nseg);
   p.seg = seg;
-  return launch_with_smem(fast_row_kernel<SH, Store, Acc, In>, dim3(row_blocks(height, seg.nseg)), kRowThreads, smem, p,
+  return launch_with_smem(fast_row_kernel<SH, Store, Acc, In>, dim3(row_blocks(rows, seg.nseg)), kRowThreads, smem, p,
                           &attr_done, stream, "fast row pass: cudaFuncSetAttribute", where);
 }
 
@@ -240,7 +244,8 @@ void scan_powers(ScanPowers<C>& pw, int P, double a1, double a2, bool second_ord
 /// The scan row pass (scan_row.cuh) in configuration Cfg: one warp per row.
 template <FastShape SH, class Cfg, typename Store, typename Acc, typename In>
 Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
-                            const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream, const char* where) {
+                            int row_begin, int row_end, const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream,
+                            const char* where) {
   using C = typename Cfg::C;
   ScanRowParams<Store, Acc, In, C> p;
   p.in = in;
@@ -250,6 +255,8 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
   p.scratch_len = seg.W;  // F1A1: W >= L values per row
   p.width = width;
   p.height = height;
+  p.row_begin = row_begin;
+  p.row_end = row_end;
   p.coef = seg.coef;
   p.border = seg.border;
   p.constant = seg.constant;
@@ -263,7 +270,7 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
     scan_powers(p.pw[1], Cfg::P, static_cast<double>(s1.fb1), static_cast<double>(s1.fb2), SH == FastShape::F2F2);
   else
     p.pw[1] = p.pw[0];
-  const auto blocks = static_cast<unsigned>((static_cast<long long>(height) + kScanWarps - 1) / kScanWarps);
+  const auto blocks = static_cast<unsigned>((static_cast<long long>(row_end - row_begin) + kScanWarps - 1) / kScanWarps);
   scan_row_kernel<SH, Cfg, Store, Acc, In><<<blocks, kScanThreads, 0, stream>>>(p);
   return check_launch(stream, where);
 }
@@ -295,24 +302,25 @@ inline constexpr bool kScanBuilt =
     : SH == FastShape::F2                                ? !(std::is_same_v<Acc, float> && !In::kCodes)
                                                          : true;
 
-template <FastShape SH, typename Store, typename Acc, typename In>
-Result launch_scan_rows(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
-                        const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream, const char* where) {
-  return launch_scan_rows_cfg<SH, typename ScanConfigFor<SH, Store, Acc>::type>(in, mid, mid_pitch, scratch, width,
-                                                                               height, seg, stream, where);
-}
+/// Launch-site names of a job's passes, for the Result of a failing launch.
+struct PassNames {
+  const char* scan_rows;
+  const char* tiled_rows;
+  const char* scan_cols;
+  const char* tiled_cols;
+};
 
-/// The row pass of a job: the scan row pass where chosen and built, else the tiled one.
+/// Rows [row_begin, row_end) of a job into its intermediate: the scan row pass where chosen and built, else the tiled one.
 template <FastShape SH, typename Store, typename Acc, typename In>
-Result launch_row_pass(bool scan, const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width,
-                       int height, const SegmentLaunch<Store, Acc>& seg, const SegmentPolicy& pol, cudaStream_t stream,
-                       const char* scan_where, const char* tiled_where) {
+Result launch_row_pass(const FastPasses<Store, Acc>& j, const In& in, int row_begin, int row_end, cudaStream_t stream,
+                       const PassNames& names) {
   if constexpr (kScanBuilt<SH, Store, Acc, In>) {
-    if (scan) return launch_scan_rows<SH, Store, Acc>(in, mid, mid_pitch, scratch, width, height, seg, stream, scan_where);
+    if (j.row_scan)
+      return launch_scan_rows_cfg<SH, typename ScanConfigFor<SH, Store, Acc>::type>(
+          in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, row_begin, row_end, j.rows, stream, names.scan_rows);
   }
-  (void)scan;
-  (void)scan_where;
-  return launch_rows<SH, Store, Acc>(in, mid, mid_pitch, scratch, width, height, seg, pol, stream, tiled_where);
+  return launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, row_begin, row_end, j.rows,
+                                     j.row_policy, stream, names.tiled_rows);
 }
 
 template <FastShape SH, typename Store, typename Acc, typename Out>
@@ -352,12 +360,13 @@ struct ColScanConfigFor {
 
 /**
  * Segment length of the scan column pass: about `blocks_per_sm` blocks per
- * SM over the column groups of 32, never shorter than 4·W (the warm-up of
- * an interior segment then costs at most a quarter more rows) nor than a
- * chunk; `fixed` > 0 (Tuning::fixed_col_segment, tests) forces a length.
+ * SM over the column groups of 32 and at least `min_segments` segments per
+ * column, never shorter than 4·W (the warm-up of an interior segment then
+ * costs at most a quarter more rows) nor than a chunk; `fixed` > 0
+ * (Tuning::fixed_col_segment, tests) forces a length.
  */
 inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, int sm_count, int blocks_per_sm,
-                            int fixed) {
+                            int min_segments, int fixed) {
   auto up = [&](long long v) { return (v + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk; };
   if (fixed > 0) {  // tests: this length rounded up to a chunk (interior segments then warm up across several)
     long long S = up(fixed);
@@ -366,6 +375,7 @@ inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, in
   }
   const long long groups = (static_cast<long long>(width) + 31) / 32;
   long long nseg = static_cast<long long>(sm_count) * (blocks_per_sm > 0 ? blocks_per_sm : 1) / groups;
+  if (nseg < min_segments) nseg = min_segments;
   if (nseg < 1) nseg = 1;
   long long S = up((height + nseg - 1) / nseg);
   S = S < up(4LL * W) ? up(4LL * W) : S;
@@ -374,75 +384,154 @@ inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, in
   return static_cast<int>(S);
 }
 
-/// The scan column pass (scan_col.cuh): mid into `out` (aux, scratch: forward results of F1A1 and Deriche).
+/// Segment length of a job's scan column pass (scan_col_segment; F1A1's scratch bound).
+template <typename Store, typename Acc>
+int scan_col_length(const FastPasses<Store, Acc>& j) {
+  using Cfg = typename ColScanConfigFor<Store, Acc>::type;
+  // The two-sweep shapes (F1A1, Deriche) pay two warm-ups per segment and keep the count of blocks per SM.
+  const bool two_sweeps = j.shape == FastShape::F1A1 || j.shape == FastShape::Deriche;
+  int S = scan_col_segment(j.width, j.height, Cfg::kRows, j.cols.W, j.col_policy.sm_count, j.col_scan_blocks_per_sm,
+                           two_sweeps ? 0 : j.col_scan_min_segments, j.col_policy.fixed);
+  // F1A1's scratch holds W rows per segment and ceil(height / W) segments (dispatch.cu, fast_scratch_elems).
+  if (j.shape == FastShape::F1A1 && S < j.cols.W) S = (j.cols.W + Cfg::kRows - 1) / Cfg::kRows * Cfg::kRows;
+  return S;
+}
+
+/// The scan column pass (scan_col.cuh), segments [seg_begin, seg_end) of length S: mid into `out` (aux, scratch:
+/// forward results of F1A1 and Deriche).
 template <FastShape SH, typename Store, typename Acc, typename Out>
-Result launch_scan_cols(const Store* mid, std::ptrdiff_t mid_pitch, Store* aux, std::ptrdiff_t aux_pitch,
-                        Store* scratch, const Out& out, int width, int height, const SegmentLaunch<Store, Acc>& seg,
-                        int sm_count, int blocks_per_sm, int fixed, cudaStream_t stream, const char* where) {
+Result launch_scan_cols(const FastPasses<Store, Acc>& j, Store* aux, std::ptrdiff_t aux_pitch, const Out& out, int S,
+                        int seg_begin, int seg_end, cudaStream_t stream, const char* where) {
   using Cfg = typename ColScanConfigFor<Store, Acc>::type;
   using C = typename Cfg::C;
+  const SegmentLaunch<Store, Acc>& seg = j.cols;
   ScanColParams<Store, Acc, Out, C> p;
-  p.in = mid;
-  p.in_pitch = mid_pitch;
+  p.in = j.mid;
+  p.in_pitch = j.mid_pitch;
   p.aux = aux;
   p.aux_pitch = aux_pitch;
-  p.scratch = scratch;
+  p.scratch = j.scratch;
   p.scratch_len = seg.scratch_len;
   p.out = out;
-  p.width = width;
-  p.height = height;
+  p.width = j.width;
+  p.height = j.height;
   p.coef = seg.coef;
   p.border = seg.border;
   p.constant = seg.constant;
   p.exact = seg.exact;
   p.L = seg.L;
   p.W = seg.W;
-  p.S = scan_col_segment(width, height, Cfg::kRows, seg.W, sm_count, blocks_per_sm, fixed);
-  // F1A1's scratch holds W rows per segment and ceil(height / W) segments (dispatch.cu, fast_scratch_elems).
-  if (SH == FastShape::F1A1 && p.S < seg.W) p.S = (seg.W + Cfg::kRows - 1) / Cfg::kRows * Cfg::kRows;
+  p.S = S;
+  p.seg_base = seg_begin;
   const auto& a = seg.coef.sec[0];
   const auto& b = seg.coef.sec[1];
   constexpr bool k2 = SH == FastShape::F2 || SH == FastShape::F2F2 || SH == FastShape::Deriche;
   ScanPowers<C> pw;
   scan_powers(pw, Cfg::P, static_cast<double>(a.fb1), static_cast<double>(a.fb2), k2);
-  for (int j = 0; j < 4; ++j) p.q[0][j] = pw.q[0][j];
+  for (int k = 0; k < 4; ++k) p.q[0][k] = pw.q[0][k];
   // Stage 2 (F1F1, F2F2), the anti-causal stage (F1A1), or the Deriche pair's anti-causal half (same poles).
   if (SH != FastShape::Deriche)
     scan_powers(pw, Cfg::P, static_cast<double>(b.fb1), static_cast<double>(b.fb2), SH == FastShape::F2F2);
-  for (int j = 0; j < 4; ++j) p.q[1][j] = pw.q[0][j];
-  const dim3 grid(static_cast<unsigned>((width + 31) / 32), static_cast<unsigned>((height + p.S - 1) / p.S), 1);
+  for (int k = 0; k < 4; ++k) p.q[1][k] = pw.q[0][k];
+  const dim3 grid(static_cast<unsigned>((j.width + 31) / 32), static_cast<unsigned>(seg_end - seg_begin), 1);
   scan_col_kernel<SH, Cfg, Store, Acc, Out><<<grid, Cfg::kThreads, 0, stream>>>(p);
   return check_launch(stream, where);
 }
 
 /// The column pass of a job: the scan column pass where chosen, else the tiled one.
 template <FastShape SH, typename Store, typename Acc, typename Out>
-Result launch_col_pass(bool scan, int blocks_per_sm, const Store* mid, std::ptrdiff_t mid_pitch, Store* aux,
-                       std::ptrdiff_t aux_pitch, Store* scratch, const Out& out, int width, int height,
-                       const SegmentLaunch<Store, Acc>& seg, const SegmentPolicy& pol, cudaStream_t stream,
-                       const char* scan_where, const char* tiled_where) {
+Result launch_col_pass(const FastPasses<Store, Acc>& j, Store* aux, std::ptrdiff_t aux_pitch, const Out& out,
+                       cudaStream_t stream, const PassNames& names) {
   if constexpr (scan_col_shape(SH)) {
-    if (scan)
-      return launch_scan_cols<SH, Store, Acc>(mid, mid_pitch, aux, aux_pitch, scratch, out, width, height, seg,
-                                              pol.sm_count, blocks_per_sm, pol.fixed, stream, scan_where);
+    if (j.col_scan) {
+      const int S = scan_col_length(j);
+      return launch_scan_cols<SH, Store, Acc>(j, aux, aux_pitch, out, S, 0, (j.height + S - 1) / S, stream,
+                                              names.scan_cols);
+    }
   }
-  (void)scan;
-  (void)blocks_per_sm;
-  (void)scan_where;
-  return launch_cols<SH, Store, Acc>(mid, mid_pitch, aux, aux_pitch, scratch, out, width, height, seg, pol, stream,
-                                     tiled_where);
+  return launch_cols<SH, Store, Acc>(j.mid, j.mid_pitch, aux, aux_pitch, j.scratch, out, j.width, j.height, j.cols,
+                                     j.col_policy, stream, names.tiled_cols);
+}
+
+/**
+ * How a job runs in bands (FastPasses::band_bytes): `rows` rows of the
+ * intermediate per band, cut into `per_band` column segments of S rows, so
+ * that a band's column launch still has about col_scan_blocks_per_sm blocks
+ * per SM. 0 rows: the plane runs whole (banding off, the plane fits in one
+ * band, or the border reaches across the plane: wrap).
+ */
+struct BandPlan {
+  int rows = 0;
+  int S = 0;
+  int per_band = 0;
+};
+
+template <typename Store, typename Acc>
+BandPlan band_plan(const FastPasses<Store, Acc>& j) {
+  using Cfg = typename ColScanConfigFor<Store, Acc>::type;
+  BandPlan b;
+  if (j.band_bytes <= 0 || !j.col_scan || j.cols.border == Border::Wrap || j.col_policy.fixed > 0) return b;
+  const long long row_bytes = static_cast<long long>(j.width) * static_cast<long long>(sizeof(Store));
+  const long long band = j.band_bytes / row_bytes;
+  if (band >= j.height || band < 1) return b;
+  const long long groups = (static_cast<long long>(j.width) + 31) / 32;
+  const long long want = static_cast<long long>(j.col_policy.sm_count) * (j.col_scan_blocks_per_sm > 0 ? j.col_scan_blocks_per_sm : 1);
+  long long per_band = j.band_segments > 0 ? j.band_segments : (want + groups - 1) / groups;
+  if (per_band < 1) per_band = 1;
+  auto up = [](long long v, long long m) { return (v + m - 1) / m * m; };
+  long long S = up((band + per_band - 1) / per_band, Cfg::kRows);
+  if (j.shape == FastShape::F1A1 && S < j.cols.W) S = up(j.cols.W, Cfg::kRows);
+  if ((j.height + S - 1) / S > kMaxGridY) return b;
+  b.rows = static_cast<int>(S * per_band);
+  if (b.rows >= j.height) return BandPlan{};
+  b.S = static_cast<int>(S);
+  b.per_band = static_cast<int>(per_band);
+  return b;
+}
+
+/**
+ * Both passes of a job, band by band where band_plan() cuts it: rows up to
+ * W past the band's last segment (its columns' warm-up and, for two sweeps,
+ * their backward start), then the band's column segments, on one stream, so
+ * that the column launch reads what the row launch just left in L2. The
+ * segments are the scan column pass's own (interior ones warm up over W
+ * rows), so the results are those of the whole-plane launch with this S.
+ */
+template <FastShape SH, typename Store, typename Acc, typename In, typename Out>
+Result run_passes(const FastPasses<Store, Acc>& j, const In& in, Store* aux, std::ptrdiff_t aux_pitch, const Out& out,
+                  cudaStream_t stream, const PassNames& names) {
+  if constexpr (scan_col_shape(SH)) {
+    const BandPlan b = band_plan(j);
+    if (b.rows > 0) {
+      const int nseg = (j.height + b.S - 1) / b.S;
+      int done = 0;  // rows of the intermediate written so far
+      for (int g0 = 0; g0 < nseg; g0 += b.per_band) {
+        const int g1 = g0 + b.per_band < nseg ? g0 + b.per_band : nseg;
+        const long long last = static_cast<long long>(g1) * b.S + j.cols.W;
+        const int need = last < j.height ? static_cast<int>(last) : j.height;
+        if (need > done) {
+          Result r = launch_row_pass<SH, Store, Acc>(j, in, done, need, stream, names);
+          if (!r) return r;
+          done = need;
+        }
+        Result r = launch_scan_cols<SH, Store, Acc>(j, aux, aux_pitch, out, b.S, g0, g1, stream, names.scan_cols);
+        if (!r) return r;
+      }
+      return Result{};
+    }
+  }
+  Result r = launch_row_pass<SH, Store, Acc>(j, in, 0, j.height, stream, names);
+  if (!r) return r;
+  return launch_col_pass<SH, Store, Acc>(j, aux, aux_pitch, out, stream, names);
 }
 
 template <FastShape SH, typename Store, typename Acc>
 Result run_fast_plane_shape(const FastPlaneJob<Store, Acc>& j, cudaStream_t stream) {
   const PlaneIn<Store> in{j.in, j.in_pitch, j.in_vec};
-  Result r = launch_row_pass<SH, Store, Acc>(j.row_scan, in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                             j.row_policy, stream, "scan row pass launch", "fast row pass launch");
-  if (!r) return r;
   const PlaneOut<Store, Acc> out{j.out, j.out_pitch};
-  return launch_col_pass<SH, Store, Acc>(j.col_scan, j.col_scan_blocks_per_sm, j.mid, j.mid_pitch, j.out, j.out_pitch,
-                                         j.scratch, out, j.width, j.height, j.cols, j.col_policy, stream,
-                                         "scan column pass launch", "fast column pass launch");
+  static constexpr PassNames names{"scan row pass launch", "fast row pass launch", "scan column pass launch",
+                                   "fast column pass launch"};
+  return run_passes<SH, Store, Acc>(j, in, j.out, j.out_pitch, out, stream, names);
 }
 
 template <FastShape SH, typename Store, typename Acc>
@@ -461,10 +550,6 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   CodeIn<Store> in;
   static_cast<CodeSamples<Store>&>(in) = src;
   in.vec = j.src_vec;
-  Result r = launch_row_pass<SH, Store, Acc>(j.row_scan, in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, j.rows,
-                                             j.row_policy, stream, "scan video row pass launch",
-                                             "fast video row pass launch");
-  if (!r) return r;
   CodeOut<Store, Acc> out;
   out.src = src;
   out.dst = j.dst;
@@ -474,9 +559,9 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   out.max_code_d = j.max_code_d;
   out.strength = j.strength;
   out.one_minus_strength = j.one_minus_strength;
-  return launch_col_pass<SH, Store, Acc>(j.col_scan, j.col_scan_blocks_per_sm, j.mid, j.mid_pitch, j.aux, j.mid_pitch,
-                                         j.scratch, out, j.width, j.height, j.cols, j.col_policy, stream,
-                                         "scan video column pass launch", "fast video column pass launch");
+  static constexpr PassNames names{"scan video row pass launch", "fast video row pass launch",
+                                   "scan video column pass launch", "fast video column pass launch"};
+  return run_passes<SH, Store, Acc>(j, in, j.aux, j.mid_pitch, out, stream, names);
 }
 
 /**

@@ -96,6 +96,7 @@ struct ScanColParams {
   int L;     ///< extension length (section 3a)
   int W;     ///< warm-up of an interior segment edge (>= L)
   int S;     ///< segment length (rows)
+  int seg_base;  ///< segment of blockIdx.y 0 (a band of segments, or 0 for all)
   C q[2][4]; ///< A^P of stage 1 and stage 2 (2×2 row-major; first order uses [0])
 };
 
@@ -332,7 +333,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, has_backward(SH) ? 2 : 3)
   const bool active = col < p.width;
   const int ccol = active ? col : p.width - 1;  // inactive lanes read a valid column and store nothing
   const int n = p.height;
-  const int s0 = static_cast<int>(blockIdx.y) * p.S;
+  const int seg = p.seg_base + static_cast<int>(blockIdx.y);
+  const int s0 = seg * p.S;
   const int s1 = imin(n, s0 + p.S);
   const SegGeom g = segment_geometry(SH, n, s0, s1, p.exact, p.L, p.W);
   const int lo = g.fwd_iir2d ? INT_MIN : g.fwd_begin;  // inputs below: zero (iir2d: B(p), the formulas' history)
@@ -345,7 +347,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, has_backward(SH) ? 2 : 3)
   SegmentEngine<SH, Store, Acc> e(p.coef);
   const auto s1lin = St::s1(e);
   // Where the forward results of row r go (F1A1, Deriche): aux below s1, the segment's scratch from s1 on.
-  Store* const seg_scratch = p.scratch + static_cast<std::ptrdiff_t>(blockIdx.y) * p.scratch_len * p.width;
+  Store* const seg_scratch = p.scratch + static_cast<std::ptrdiff_t>(seg) * p.scratch_len * p.width;
   auto fwd_ptr = [&](int r) -> Store* {
     return r < s1 ? p.aux + static_cast<std::ptrdiff_t>(r) * p.aux_pitch + ccol
                   : seg_scratch + static_cast<std::ptrdiff_t>(r - s1) * p.width + ccol;

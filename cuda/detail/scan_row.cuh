@@ -86,6 +86,8 @@ struct ScanRowParams {
   int scratch_len;
   int width;
   int height;
+  int row_begin;  ///< rows [row_begin, row_end) of the plane run (a band of it, or all)
+  int row_end;
   ProgramCoef<Acc> coef;
   Border border;
   Store constant;
@@ -668,8 +670,9 @@ __global__ void __launch_bounds__(kScanThreads) scan_row_kernel(const ScanRowPar
     in.use_lut = in.mask < static_cast<unsigned>(kLutSize);
   }
   const int lane = static_cast<int>(threadIdx.x) % 32;
-  const long long rowl = static_cast<long long>(blockIdx.x) * kScanWarps + static_cast<int>(threadIdx.x) / 32;
-  if (rowl >= p.height) return;  // whole warps leave together
+  const long long rowl =
+      p.row_begin + static_cast<long long>(blockIdx.x) * kScanWarps + static_cast<int>(threadIdx.x) / 32;
+  if (rowl >= p.row_end) return;  // whole warps leave together
   const int rowi = static_cast<int>(rowl);
   if constexpr (In::kCodes) {
     ScanCodeSrc<Store, Cfg> src;

@@ -55,6 +55,21 @@ struct Tuning {
   double col_scan_deriche_max_sigma = 16.0;
   /// Blocks per SM that the scan column pass's segment count aims at.
   int col_scan_blocks_per_sm = 4;
+  /// One-sweep shapes (all but F1A1 and the Deriche pair): at least this
+  /// many segments per column in the scan column pass. At 7680×4320 four
+  /// blocks per SM give 2 segments of 2,160 rows; 4 segments cut u8 id 1
+  /// from 0.2031 to 0.1806 ms (H200; docs/PERFORMANCE.md, round 6), while
+  /// ids 5 and 6 lost 3–7 % with more segments.
+  int col_scan_min_segments = 4;
+  /// > 0: planes whose float intermediate is larger run in bands of rows of
+  /// at most this many intermediate bytes, each band's row pass followed by
+  /// its column segments (fast_launch.cuh, run_passes), so that the band is
+  /// still in L2 when its columns read it. Only where the scan column pass
+  /// runs and the border is not wrap. 0: whole planes.
+  long long band_bytes = 0;
+  /// > 0: column segments per band (tests of the band edges); 0: enough for
+  /// col_scan_blocks_per_sm blocks per SM.
+  int band_segments = 0;
   /// Run the correctness-first kernels of issue 2 (one thread per
   /// sequence) instead of the fast passes: the benchmark's baseline.
   bool generic_only = false;

@@ -129,10 +129,14 @@ void usage() {
       "                   [--row-warps N] [--col-warps N] [--f1a1-warps N] [--min-seg X] [--seg-rows N]\n"
       "                   [--seg-cols N] [--l2-span BYTES] [--l2-ahead BYTES] [--no-scan]\n"
       "                   [--scan-shapes MASK (bit k: FastShape k takes the scan row pass; -1: measured table)]\n"
-      "                   [--no-col-scan] [--col-bps N] [--col-shapes MASK] [--before]\n"
+      "                   [--no-col-scan] [--col-bps N] [--col-shapes MASK] [--before] [--band-mb MB]\n"
+      "                   [--col-min-segs N]\n"
       "  --before: every configuration also as path 'before' (the tiled column pass everywhere, as\n"
       "  before the scan column pass of issue 15); --no-col-scan: that for the default path too;\n"
       "  --col-bps: blocks per SM that the scan column pass's segments aim at.\n"
+      "  --col-min-segs: at least N scan column segments per column (ids 5 and 6 excepted).\n"
+      "  --band-mb: planes whose float intermediate is larger run in bands of at most MB MiB of it\n"
+      "  (row pass, then that band's column segments; 0: whole planes).\n"
       "  --compare: at 4K (f32 planes and u8, precision f32) also time path 'tiles' (the tiled\n"
       "  row pass of segments with warm-ups instead of the scan row pass) and 'graph' (the\n"
       "  default path captured once per buffer set in a CUDA graph and replayed).\n");
@@ -156,6 +160,8 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--no-scan") o.tuning.row_scan = false;
     else if (a == "--no-col-scan") o.tuning.col_scan = false;
     else if (a == "--col-bps") o.tuning.col_scan_blocks_per_sm = std::atoi(next().c_str());
+    else if (a == "--col-min-segs") o.tuning.col_scan_min_segments = std::atoi(next().c_str());
+    else if (a == "--band-mb") o.tuning.band_bytes = static_cast<long long>(std::atof(next().c_str()) * 1048576.0);
     else if (a == "--col-shapes") o.tuning.col_scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));
     else if (a == "--before") o.before = true;
     else if (a == "--scan-shapes") o.tuning.scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));

@@ -836,6 +836,61 @@ TEST_P(ScanCols, TiledColumnPassStillMatches) {
                                       static_cast<int>(precision), size.width, size.height, 66}));
 }
 
+/**
+ * Planes in bands (Tuning::band_bytes, fast_launch.cuh run_passes): the row
+ * pass runs a band at a time, up to W rows past the band's last column
+ * segment, then that band's segments. Bands of one and two 64-row segments
+ * (shorter than many warm-ups, so a warm-up reaches back across a band edge
+ * into rows the previous band's row launch wrote), both row passes. Wrap
+ * never bands (its border reads the far end of the column); it must still
+ * match. A band that read rows no row launch had written yet fails here.
+ */
+TEST_P(ScanCols, PlanesInBands) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  for (int per_band : {1, 2})
+    for (bool row_scan : {true, false}) {
+      SCOPED_TRACE("segments per band " + std::to_string(per_band) + (row_scan ? ", scan rows" : ", tiled rows"));
+      iir2d::cuda::detail::Tuning t;
+      t.col_scan_shapes = 0x3f;
+      t.row_scan = row_scan;
+      t.band_bytes = 8;  // one row or less: 64-row segments
+      t.band_segments = per_band;
+      TuningScope scope(t);
+      for (const PlaneSize& size : {PlaneSize{37, 301, 0}, PlaneSize{64, 129, 2}, PlaneSize{3, 1031, 0}})
+        run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                          static_cast<int>(precision), size.width, size.height, per_band, row_scan, 67}));
+    }
+}
+
+/// Full-HD video in bands of the default geometry (about 4 blocks per SM per
+/// band) and of 1 MiB of intermediate: the code rule of the contract, every id.
+TEST_F(DeviceTest, VideoInBandsKeepsTheCodeRule) {
+  for (long long mib : {1LL, 3LL}) {
+    iir2d::cuda::detail::Tuning t;
+    t.band_bytes = mib << 20;
+    TuningScope scope(t);
+    for (int id = 1; id <= 8; ++id)
+      for (BorderInit init : kInits)
+        for (Precision precision : {Precision::F32, Precision::Mixed}) {
+          SCOPED_TRACE("bands of " + std::to_string(mib) + " MiB");
+          run_video_case(make_params(id, Border::Mirror, init, precision), VideoLayout::Gray8, 0.75, 1920, 1080,
+                         case_seed({id, static_cast<int>(init), static_cast<int>(precision), static_cast<int>(mib), 68}));
+        }
+  }
+}
+
+/// A plane as wide as 8K (240 groups of 32 columns: four blocks per SM give
+/// 2 segments per column) and tall enough for Tuning::col_scan_min_segments
+/// to cut 4: the one-sweep shapes through the scan column pass (ids 1 and 7
+/// at every precision, id 3 at f64), and ids 5 and 6 beside them (2 segments).
+TEST_F(DeviceTest, WidePlanesTakeMoreColumnSegments) {
+  for (int id : {1, 3, 5, 6, 7})
+    for (Precision precision : kPrecisions)
+      run_video_case(make_params(id, Border::Mirror, BorderInit::Exact, precision), VideoLayout::Gray8, 1.0, 7680, 1600,
+                     case_seed({id, static_cast<int>(precision), 7680}));
+}
+
 INSTANTIATE_TEST_SUITE_P(All, ScanCols,
                          ::testing::Combine(::testing::Range(1, 9), ::testing::ValuesIn(kBorders),
                                             ::testing::ValuesIn(kInits), ::testing::ValuesIn(kPrecisions)),
