@@ -149,8 +149,22 @@ struct CodeOut {
   bool dst_aligned;
   double max_code_d;
   Acc strength, one_minus_strength;
+  /// false at strength 1: o = 1·f + 0·x is f exactly (x is finite), so the
+  /// original samples are not read and f is quantised directly.
+  bool blend = true;
 
   __device__ __forceinline__ void store_chunk(int cb, int col, const Store (&v)[kChunk], int lo, int hi) const {
+    if (!blend) {
+IIR2D_UNROLL
+      for (int k = 0; k < kChunk; ++k)
+        if (cb + k >= lo && cb + k < hi) {
+          const unsigned c = quantise_code(static_cast<double>(static_cast<Acc>(v[k])), max_code_d);
+          unsigned char* p = dst + static_cast<std::ptrdiff_t>(cb + k) * dst_row_stride +
+                             static_cast<std::ptrdiff_t>(col) * dst_pixel_stride;
+          store_word_rt(p, src.type, c << src.shift, dst_aligned);
+        }
+      return;
+    }
     unsigned words[kChunk];
 IIR2D_UNROLL
     for (int k = 0; k < kChunk; ++k)
@@ -902,7 +916,9 @@ __global__ void __launch_bounds__(kColThreads) fast_col_kernel(const FastColPara
   extern __shared__ __align__(16) unsigned char fast_smem[];
   constexpr int kStages = kStagesFor<Store>;
   Out out = p.out;
-  if constexpr (Out::kCodes) bind_code_lut(out.src);
+  if constexpr (Out::kCodes) {
+    if (out.blend) bind_code_lut(out.src);  // block-uniform; strength 1 reads no original sample
+  }
   // Every thread stays to the end: the ring's barriers count the whole block.
   const int col0 = static_cast<int>(blockIdx.x) * kColThreads;
   const int sg = static_cast<int>(blockIdx.y);

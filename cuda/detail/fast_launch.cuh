@@ -559,6 +559,7 @@ Result run_fast_video_shape(const FastVideoJob<Store, Acc>& j, cudaStream_t stre
   out.max_code_d = j.max_code_d;
   out.strength = j.strength;
   out.one_minus_strength = j.one_minus_strength;
+  out.blend = j.strength != static_cast<Acc>(1);
   static constexpr PassNames names{"scan video row pass launch", "fast video row pass launch",
                                    "scan video column pass launch", "fast video column pass launch"};
   return run_passes<SH, Store, Acc>(j, in, j.aux, j.mid_pitch, out, stream, names);

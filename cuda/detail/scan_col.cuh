@@ -171,6 +171,7 @@ struct ColScanSink<Store, Acc, CodeOut<Store, Acc>> {
   /// Storage words of the original samples of rows r0 … r0+P−1 (0 outside [lo, hi)).
   template <int P>
   __device__ __forceinline__ void words(int r0, unsigned (&w)[P], int lo, int hi) const {
+    if (!o->blend) return;  // strength 1: put_rows() does not read them
     const std::ptrdiff_t rs = o->src.row_stride;
     const unsigned char* q = src_col + static_cast<std::ptrdiff_t>(r0) * rs;
     if (r0 >= lo && r0 + P <= hi) {
@@ -204,18 +205,26 @@ IIR2D_UNROLL
   /// Blends rows r0 … r0+P−1 with their original words, quantises and stores those in [lo, hi).
   template <int P>
   __device__ __forceinline__ void put_rows(int r0, const Store (&v)[P], const unsigned (&w)[P], int lo, int hi) const {
-    Store x[P];
-    if (o->src.use_lut) {
-IIR2D_UNROLL
-      for (int k = 0; k < P; ++k) x[k] = o->src.lut[(w[k] >> o->src.shift) & o->src.mask];
-    } else {
-IIR2D_UNROLL
-      for (int k = 0; k < P; ++k) x[k] = normalise_code_call<Store>((w[k] >> o->src.shift) & o->src.mask, o->src.max_code);
-    }
     unsigned c[P];
+    if (!o->blend) {  // strength 1: f itself (CodeOut::blend)
 IIR2D_UNROLL
-    for (int k = 0; k < P; ++k)
-      c[k] = blend_and_quantise<Store, Acc>(v[k], x[k], o->strength, o->one_minus_strength, o->max_code_d) << o->src.shift;
+      for (int k = 0; k < P; ++k)
+        c[k] = quantise_code(static_cast<double>(static_cast<Acc>(v[k])), o->max_code_d) << o->src.shift;
+    } else {
+      Store x[P];
+      if (o->src.use_lut) {
+IIR2D_UNROLL
+        for (int k = 0; k < P; ++k) x[k] = o->src.lut[(w[k] >> o->src.shift) & o->src.mask];
+      } else {
+IIR2D_UNROLL
+        for (int k = 0; k < P; ++k)
+          x[k] = normalise_code_call<Store>((w[k] >> o->src.shift) & o->src.mask, o->src.max_code);
+      }
+IIR2D_UNROLL
+      for (int k = 0; k < P; ++k)
+        c[k] = blend_and_quantise<Store, Acc>(v[k], x[k], o->strength, o->one_minus_strength, o->max_code_d)
+               << o->src.shift;
+    }
     const std::ptrdiff_t rs = o->dst_row_stride;
     unsigned char* q = dst_col + static_cast<std::ptrdiff_t>(r0) * rs;
     if (r0 >= lo && r0 + P <= hi) {
@@ -321,7 +330,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, has_backward(SH) ? 2 : 3)
   constexpr int H1 = kDer ? 1 : D1 == 2 ? 2 : 0;
 
   Out out = p.out;
-  if constexpr (Out::kCodes) bind_code_lut(out.src);
+  if constexpr (Out::kCodes) {
+    if (out.blend) bind_code_lut(out.src);  // block-uniform; strength 1 reads no original sample
+  }
   __shared__ C ex[2][2][K][2][32];   // [chunk parity][stage][warp][y1, y2][lane]
   __shared__ Store hx[2][K][2][32];  // stage-1 outputs of each warp's last two rows (stage-2 history)
   __shared__ Store first4[4][32];    // stage-1 outputs 0..3 (iir2d formulas of stage 2)

@@ -96,6 +96,7 @@ const char* precision_name(Precision p) {
 
 struct Options {
   std::string csv;
+  double strength = 1.0;  ///< video planes: the blend's strength (1: filtered samples only)
   int runs = 50;
   int warmup = 5;
   bool kernels = true;
@@ -130,10 +131,11 @@ void usage() {
       "                   [--seg-cols N] [--l2-span BYTES] [--l2-ahead BYTES] [--no-scan]\n"
       "                   [--scan-shapes MASK (bit k: FastShape k takes the scan row pass; -1: measured table)]\n"
       "                   [--no-col-scan] [--col-bps N] [--col-shapes MASK] [--before] [--band-mb MB]\n"
-      "                   [--col-min-segs N]\n"
+      "                   [--col-min-segs N] [--strength S]\n"
       "  --before: every configuration also as path 'before' (the tiled column pass everywhere, as\n"
       "  before the scan column pass of issue 15); --no-col-scan: that for the default path too;\n"
       "  --col-bps: blocks per SM that the scan column pass's segments aim at.\n"
+      "  --strength: blend strength of the u8/u16 video cases (default 1: no original sample is read).\n"
       "  --col-min-segs: at least N scan column segments per column (ids 5 and 6 excepted).\n"
       "  --band-mb: planes whose float intermediate is larger run in bands of at most MB MiB of it\n"
       "  (row pass, then that band's column segments; 0: whole planes).\n"
@@ -160,6 +162,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--no-scan") o.tuning.row_scan = false;
     else if (a == "--no-col-scan") o.tuning.col_scan = false;
     else if (a == "--col-bps") o.tuning.col_scan_blocks_per_sm = std::atoi(next().c_str());
+    else if (a == "--strength") o.strength = std::atof(next().c_str());
     else if (a == "--col-min-segs") o.tuning.col_scan_min_segments = std::atoi(next().c_str());
     else if (a == "--band-mb") o.tuning.band_bytes = static_cast<long long>(std::atof(next().c_str()) * 1048576.0);
     else if (a == "--col-shapes") o.tuning.col_scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));
@@ -323,7 +326,8 @@ void fill_random(Buffers& b, PlaneType t, int w, int h, std::mt19937_64& rng, cu
   CHECK_CUDA(cudaStreamSynchronize(s));
 }
 
-cu::Result filter_once(const Buffers& b, int set, PlaneType t, int w, int h, const FilterParams& p, cudaStream_t s) {
+cu::Result filter_once(const Buffers& b, int set, PlaneType t, int w, int h, const FilterParams& p, double strength,
+                       cudaStream_t s) {
   void* in = b.in[static_cast<std::size_t>(set)];
   void* out = b.out[static_cast<std::size_t>(set)];
   switch (t) {
@@ -350,7 +354,7 @@ cu::Result filter_once(const Buffers& b, int set, PlaneType t, int w, int h, con
       co.type = ci.type;
       co.pixel_stride = ci.pixel_stride;
       co.depth = ci.depth;
-      return cu::filter_video_component(ci, co, p, 1.0, b.ws, b.ws_bytes, s);
+      return cu::filter_video_component(ci, co, p, strength, b.ws, b.ws_bytes, s);
     }
   }
 }
@@ -423,7 +427,7 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
             });
             const auto& copy = percentile(copy1, 0.5) <= percentile(copy2, 0.5) ? copy1 : copy2;
             auto once = [&](int set) {
-              const cu::Result r = filter_once(b, set, t, z.w, z.h, p, s);
+              const cu::Result r = filter_once(b, set, t, z.w, z.h, p, o.strength, s);
               if (!r.ok()) {
                 std::fprintf(stderr, "filter failed: %s\n", r.message().c_str());
                 std::exit(1);
@@ -470,9 +474,9 @@ void print_kernel_table(std::vector<Row> rows, const Options& o) {
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return key(a) < key(b); });
   std::printf("\nKernel time per call (median of %d, ms) and throughput relative to a device copy of the same bytes\n",
               o.runs);
-  std::printf("(border %s, init %s; ratio = copy time / filter time)\n",
+  std::printf("(border %s, init %s, video strength %g; ratio = copy time / filter time)\n",
               o.border == Border::Mirror ? "mirror" : o.border == Border::Clamp ? "clamp" : o.border == Border::Wrap ? "wrap" : "constant",
-              o.init == BorderInit::Exact ? "exact" : "iir2d");
+              o.init == BorderInit::Exact ? "exact" : "iir2d", o.strength);
   std::printf("%-6s %-4s %-6s %-7s %8s |", "size", "type", "prec", "path", "copy ms");
   for (int id : o.ids) std::printf("      id%d      ", id);
   std::printf("\n");
