@@ -20,6 +20,7 @@
 #include "detail/result_util.h"
 #include "detail/scan_col.cuh"
 #include "detail/scan_row.cuh"
+#include "detail/segment_rules.h"
 #include "iir2d/cuda_filter.h"
 #include "iir2d/cuda_layout.h"
 
@@ -358,40 +359,12 @@ struct ColScanConfigFor {
   using type = ColScanCfg<8, 8, 2, Acc>;
 };
 
-/**
- * Segment length of the scan column pass: about `blocks_per_sm` blocks per
- * SM over the column groups of 32 and at least `min_segments` segments per
- * column, never shorter than 4·W (the warm-up of an interior segment then
- * costs at most a quarter more rows) nor than a chunk; `fixed` > 0
- * (Tuning::fixed_col_segment, tests) forces a length.
- */
-inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, int sm_count, int blocks_per_sm,
-                            int min_segments, int fixed) {
-  auto up = [&](long long v) { return (v + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk; };
-  if (fixed > 0) {  // tests: this length rounded up to a chunk (interior segments then warm up across several)
-    long long S = up(fixed);
-    if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
-    return static_cast<int>(S);
-  }
-  const long long groups = (static_cast<long long>(width) + 31) / 32;
-  long long nseg = static_cast<long long>(sm_count) * (blocks_per_sm > 0 ? blocks_per_sm : 1) / groups;
-  if (nseg < min_segments) nseg = min_segments;
-  if (nseg < 1) nseg = 1;
-  long long S = up((height + nseg - 1) / nseg);
-  S = S < up(4LL * W) ? up(4LL * W) : S;
-  if (S > up(height)) S = up(height);
-  if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
-  return static_cast<int>(S);
-}
-
 /// Segment length of a job's scan column pass (scan_col_segment; F1A1's scratch bound).
 template <typename Store, typename Acc>
 int scan_col_length(const FastPasses<Store, Acc>& j) {
   using Cfg = typename ColScanConfigFor<Store, Acc>::type;
-  // The two-sweep shapes (F1A1, Deriche) pay two warm-ups per segment and keep the count of blocks per SM.
-  const bool two_sweeps = j.shape == FastShape::F1A1 || j.shape == FastShape::Deriche;
   int S = scan_col_segment(j.width, j.height, Cfg::kRows, j.cols.W, j.col_policy.sm_count, j.col_scan_blocks_per_sm,
-                           two_sweeps ? 0 : j.col_scan_min_segments, j.col_policy.fixed);
+                           scan_col_min_segments(j.shape, j.col_scan_min_segments), j.col_policy.fixed);
   // F1A1's scratch holds W rows per segment and ceil(height / W) segments (dispatch.cu, fast_scratch_elems).
   if (j.shape == FastShape::F1A1 && S < j.cols.W) S = (j.cols.W + Cfg::kRows - 1) / Cfg::kRows * Cfg::kRows;
   return S;
@@ -457,7 +430,8 @@ Result launch_col_pass(const FastPasses<Store, Acc>& j, Store* aux, std::ptrdiff
  * How a job runs in bands (FastPasses::band_bytes): `rows` rows of the
  * intermediate per band, cut into `per_band` column segments of S rows, so
  * that a band's column launch still has about col_scan_blocks_per_sm blocks
- * per SM. 0 rows: the plane runs whole (banding off, the plane fits in one
+ * per SM. S is rounded up to whole chunks (and F1A1's W), so a band can
+ * hold more than band_bytes. 0 rows: the plane runs whole (banding off, the plane fits in one
  * band, or the border reaches across the plane: wrap).
  */
 struct BandPlan {
@@ -495,7 +469,9 @@ BandPlan band_plan(const FastPasses<Store, Acc>& j) {
  * their backward start), then the band's column segments, on one stream, so
  * that the column launch reads what the row launch just left in L2. The
  * segments are the scan column pass's own (interior ones warm up over W
- * rows), so the results are those of the whole-plane launch with this S.
+ * rows), those of a whole-plane launch with this S; the tiled row pass may
+ * cut a band's rows into other segments than the whole plane's (both within
+ * the contract).
  */
 template <FastShape SH, typename Store, typename Acc, typename In, typename Out>
 Result run_passes(const FastPasses<Store, Acc>& j, const In& in, Store* aux, std::ptrdiff_t aux_pitch, const Out& out,

@@ -62,7 +62,8 @@ struct Tuning {
   /// ids 5 and 6 lost 3–7 % with more segments.
   int col_scan_min_segments = 4;
   /// > 0: planes whose float intermediate is larger run in bands of rows of
-  /// at most this many intermediate bytes, each band's row pass followed by
+  /// about this many intermediate bytes (whole column segments of whole
+  /// chunks, so a band can hold more), each band's row pass followed by
   /// its column segments (fast_launch.cuh, run_passes), so that the band is
   /// still in L2 when its columns read it. Only where the scan column pass
   /// runs and the border is not wrap. 0: whole planes.

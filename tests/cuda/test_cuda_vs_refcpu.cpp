@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "detail/segment.cuh"
+#include "detail/segment_rules.h"
 #include "detail/sequence.cuh"
 #include "detail/tuning.h"
 #include "detail/video_samples.cuh"
@@ -851,39 +852,53 @@ TEST_P(ScanCols, PlanesInBands) {
   for (int per_band : {1, 2})
     for (bool row_scan : {true, false}) {
       SCOPED_TRACE("segments per band " + std::to_string(per_band) + (row_scan ? ", scan rows" : ", tiled rows"));
-      iir2d::cuda::detail::Tuning t;
-      t.col_scan_shapes = 0x3f;
-      t.row_scan = row_scan;
-      t.band_bytes = 8;  // one row or less: 64-row segments
-      t.band_segments = per_band;
-      TuningScope scope(t);
-      for (const PlaneSize& size : {PlaneSize{37, 301, 0}, PlaneSize{64, 129, 2}, PlaneSize{3, 1031, 0}})
+      for (const PlaneSize& size : {PlaneSize{37, 301, 0}, PlaneSize{64, 129, 2}, PlaneSize{3, 1031, 0}}) {
+        iir2d::cuda::detail::Tuning t;
+        t.col_scan_shapes = 0x3f;
+        t.row_scan = row_scan;
+        // One row of intermediate: segments of one 64-row chunk (F1A1: W rounded up to chunks).
+        t.band_bytes = static_cast<long long>(size.width) * (precision == Precision::F64 ? 8 : 4);
+        t.band_segments = per_band;
+        TuningScope scope(t);
         run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
                                           static_cast<int>(precision), size.width, size.height, per_band, row_scan, 67}));
+      }
     }
 }
 
-/// Full-HD video in bands of the default geometry (about 4 blocks per SM per
-/// band) and of 1 MiB of intermediate: the code rule of the contract, every id.
+/**
+ * Full-HD 8-bit video in bands, every id through the scan column pass
+ * (col_scan_shapes forced, so that ids 2, 3, 4 and 8 band too): bands of two
+ * segments of one chunk (F1A1: two of W rounded up; 5 bands for id 5), with
+ * the blend (strength 0.75); and 1 MiB bands of the default geometry (9
+ * segments of 64 rows on 132 SMs; id 5 then fits one band) at strength 1.
+ * The contract's code rule.
+ */
 TEST_F(DeviceTest, VideoInBandsKeepsTheCodeRule) {
-  for (long long mib : {1LL, 3LL}) {
+  struct Bands {
+    long long bytes;
+    int segments;
+    double strength;
+  };
+  for (const Bands& b : {Bands{1920LL * 4, 2, 0.75}, Bands{1LL << 20, 0, 1.0}}) {
     iir2d::cuda::detail::Tuning t;
-    t.band_bytes = mib << 20;
+    t.col_scan_shapes = 0x3f;
+    t.band_bytes = b.bytes;
+    t.band_segments = b.segments;
     TuningScope scope(t);
     for (int id = 1; id <= 8; ++id)
       for (BorderInit init : kInits)
         for (Precision precision : {Precision::F32, Precision::Mixed}) {
-          SCOPED_TRACE("bands of " + std::to_string(mib) + " MiB");
-          run_video_case(make_params(id, Border::Mirror, init, precision), VideoLayout::Gray8, 0.75, 1920, 1080,
-                         case_seed({id, static_cast<int>(init), static_cast<int>(precision), static_cast<int>(mib), 68}));
+          SCOPED_TRACE("bands of " + std::to_string(b.bytes) + " bytes, " + std::to_string(b.segments) + " segments");
+          run_video_case(make_params(id, Border::Mirror, init, precision), VideoLayout::Gray8, b.strength, 1920, 1080,
+                         case_seed({id, static_cast<int>(init), static_cast<int>(precision), b.segments, 68}));
         }
   }
 }
 
-/// A plane as wide as 8K (240 groups of 32 columns: four blocks per SM give
-/// 2 segments per column) and tall enough for Tuning::col_scan_min_segments
-/// to cut 4: the one-sweep shapes through the scan column pass (ids 1 and 7
-/// at every precision, id 3 at f64), and ids 5 and 6 beside them (2 segments).
+/// The same rule end to end: a plane as wide as 8K and tall enough for 4
+/// segments, against refcpu (the one-sweep shapes through the scan column
+/// pass: ids 1 and 7 at every precision, id 3 at f64; ids 5 and 6 beside them).
 TEST_F(DeviceTest, WidePlanesTakeMoreColumnSegments) {
   for (int id : {1, 3, 5, 6, 7})
     for (Precision precision : kPrecisions)
@@ -1281,6 +1296,28 @@ INSTANTIATE_TEST_SUITE_P(All, HostEmulation,
                          ::testing::Combine(::testing::Range(1, 9), ::testing::ValuesIn(kBorders),
                                             ::testing::ValuesIn(kInits), ::testing::ValuesIn(kPrecisions)),
                          emulation_case_name);
+
+/**
+ * The scan column pass's segment rule (detail/segment_rules.h), worked by
+ * hand for 132 SMs, 4 blocks per SM, 64-row chunks and W = 128. At 8K, 240
+ * column groups give 528 / 240 = 2 segments; Tuning::col_scan_min_segments
+ * makes it 4, and 4·W = 512 rows remains the floor. At 4K, 120 groups
+ * already give 4. The two-sweep shapes do not take the minimum.
+ */
+TEST(ScanColSegments, OneSweepShapesTakeAtLeastTheMinimum) {
+  EXPECT_EQ(det::scan_col_segment(7680, 4320, 64, 128, 132, 4, 0, 0), 2176);  // ceil(4320 / 2) = 2160 -> 34 chunks
+  EXPECT_EQ(det::scan_col_segment(7680, 4320, 64, 128, 132, 4, 4, 0), 1088);  // 1080 -> 17 chunks
+  EXPECT_EQ(det::scan_col_segment(7680, 1600, 64, 128, 132, 4, 0, 0), 832);   // 800 -> 13 chunks
+  EXPECT_EQ(det::scan_col_segment(7680, 1600, 64, 128, 132, 4, 4, 0), 512);   // 400 -> 448, under 4·W
+  EXPECT_EQ(det::scan_col_segment(3840, 2160, 64, 128, 132, 4, 0, 0), 576);   // 540 -> 9 chunks
+  EXPECT_EQ(det::scan_col_segment(3840, 2160, 64, 128, 132, 4, 4, 0), 576);
+  EXPECT_EQ(det::scan_col_segment(7680, 4320, 64, 128, 132, 4, 4, 100), 128);  // fixed: one chunk up
+  using iir2d::cuda::detail::FastShape;
+  for (FastShape sh : {FastShape::F1, FastShape::F1F1, FastShape::F2, FastShape::F2F2})
+    EXPECT_EQ(det::scan_col_min_segments(sh, 4), 4);
+  EXPECT_EQ(det::scan_col_min_segments(FastShape::F1A1, 4), 0);
+  EXPECT_EQ(det::scan_col_min_segments(FastShape::Deriche, 4), 0);
+}
 
 // --- The fast passes' segment driver (cuda/detail/segment.cuh) on the host ---------
 

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file segment_rules.h
+ * @brief Host-side rules for the scan column pass's segments
+ *        (fast_launch.cuh). They are in a header of their own, without kernels,
+ *        so that the tests can check them on the CPU.
+ */
+#pragma once
+
+#include "detail/segment.cuh"
+#include "iir2d/cuda_layout.h"
+
+namespace iir2d::cuda::detail {
+
+/**
+ * Segment length of the scan column pass: about `blocks_per_sm` blocks per
+ * SM over the column groups of 32 and at least `min_segments` segments per
+ * column, never shorter than 4·W (the warm-up of an interior segment then
+ * costs at most a quarter more rows) nor than a chunk; `fixed` > 0
+ * (Tuning::fixed_col_segment, tests) forces a length.
+ */
+inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, int sm_count, int blocks_per_sm,
+                            int min_segments, int fixed) {
+  auto up = [&](long long v) { return (v + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk; };
+  if (fixed > 0) {  // tests: this length rounded up to a chunk (interior segments then warm up across several)
+    long long S = up(fixed);
+    if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
+    return static_cast<int>(S);
+  }
+  const long long groups = (static_cast<long long>(width) + 31) / 32;
+  long long nseg = static_cast<long long>(sm_count) * (blocks_per_sm > 0 ? blocks_per_sm : 1) / groups;
+  if (nseg < min_segments) nseg = min_segments;
+  if (nseg < 1) nseg = 1;
+  long long S = up((height + nseg - 1) / nseg);
+  S = S < up(4LL * W) ? up(4LL * W) : S;
+  if (S > up(height)) S = up(height);
+  if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
+  return static_cast<int>(S);
+}
+
+/**
+ * Fewest column segments a shape takes in the scan column pass
+ * (Tuning::col_scan_min_segments): the one-sweep shapes take
+ * `min_segments`. The two-sweep shapes (F1A1, the Deriche pair) take 0:
+ * every extra segment costs them two warm-ups. With twice the segments,
+ * id 5 lost 3 % at 8K and 7 % at 4K, and id 6 lost 7 % at 4K
+ * (docs/PERFORMANCE.md, round 6).
+ */
+constexpr int scan_col_min_segments(FastShape shape, int min_segments) {
+  return shape == FastShape::F1A1 || shape == FastShape::Deriche ? 0 : min_segments;
+}
+
+}  // namespace iir2d::cuda::detail
