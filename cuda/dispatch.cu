@@ -352,6 +352,31 @@ Result launch_plane_pass(const detail::PlanePassParams<Store, Acc>& p, cudaStrea
   return check_launch(stream, where);
 }
 
+/// What plane and video jobs share: the intermediate, the segments and, from the
+/// tuning knobs, the choice of passes (`depth`: the bits a video component is
+/// quantised to, 0 for float planes).
+template <typename Store, typename Acc>
+void fill_passes(detail::FastPasses<Store, Acc>& j, const Plan& plan, const FilterParams& params, int depth, bool video,
+                 const Carved<Store>& ws, int width, int height) {
+  j.shape = plan.fast;
+  j.mid = ws.plane_a;
+  j.mid_pitch = ws.pitch_elems;
+  j.scratch = ws.scratch;
+  j.width = width;
+  j.height = height;
+  const detail::Tuning t = detail::tuning();
+  const Plan warm = warmup_for(plan, params, depth, t);
+  j.rows = segment_launch<Store, Acc>(warm, params);
+  j.cols = j.rows;
+  plan_segments(j.row_policy, j.col_policy, warm);
+  j.row_scan = scan_rows(plan, params, video, t) && scan_keeps_codes(params, depth, t);
+  j.col_scan = scan_cols(plan, params, video, t) && scan_keeps_codes(params, depth, t);
+  j.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
+  j.col_scan_min_segments = t.col_scan_min_segments;
+  j.band_bytes = t.band_bytes;
+  j.band_segments = t.band_segments;
+}
+
 // --- Plane filter ----------------------------------------------------------------
 
 template <typename Store, typename Acc>
@@ -372,28 +397,12 @@ Result filter_plane_impl(const Store* in, std::size_t in_pitch, Store* out, std:
 
   if (use_fast(plan, params)) {
     detail::FastPlaneJob<Store, Acc> job;
-    job.shape = plan.fast;
+    fill_passes(job, plan, params, depth, false, ws, width, height);
     job.in = in;
     job.in_pitch = static_cast<std::ptrdiff_t>(in_pitch / sizeof(Store));
     job.in_vec = aligned_to(in, 16) && in_pitch % 16 == 0;
     job.out = out;
     job.out_pitch = static_cast<std::ptrdiff_t>(out_pitch / sizeof(Store));
-    job.mid = ws.plane_a;
-    job.mid_pitch = ws.pitch_elems;
-    job.scratch = ws.scratch;
-    job.width = width;
-    job.height = height;
-    const detail::Tuning t = detail::tuning();
-    const Plan warm = warmup_for(plan, params, depth, t);
-    job.rows = segment_launch<Store, Acc>(warm, params);
-    job.cols = job.rows;
-    plan_segments(job.row_policy, job.col_policy, warm);
-    job.row_scan = scan_rows(plan, params, false, t) && scan_keeps_codes(params, depth, t);
-    job.col_scan = scan_cols(plan, params, false, t) && scan_keeps_codes(params, depth, t);
-    job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
-    job.col_scan_min_segments = t.col_scan_min_segments;
-    job.band_bytes = t.band_bytes;
-    job.band_segments = t.band_segments;
     return detail::run_fast_plane<Store, Acc>(job, stream);
   }
 
@@ -452,7 +461,7 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
   if (use_fast(plan, params)) {
     auto even = [](std::uintptr_t v) { return v % 2 == 0; };
     detail::FastVideoJob<Store, Acc> job;
-    job.shape = plan.fast;
+    fill_passes(job, plan, params, in.depth, true, ws, width, height);
     job.type = in.type;
     job.src = static_cast<const unsigned char*>(in.data);
     job.src_row_stride = in.row_stride;
@@ -478,21 +487,6 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     job.one_minus_strength = static_cast<Acc>(1) - job.strength;
     job.mid = ws.plane_a;
     job.aux = ws.plane_b;
-    job.mid_pitch = ws.pitch_elems;
-    job.scratch = ws.scratch;
-    job.width = width;
-    job.height = height;
-    const detail::Tuning t = detail::tuning();
-    const Plan warm = warmup_for(plan, params, in.depth, t);
-    job.rows = segment_launch<Store, Acc>(warm, params);
-    job.cols = job.rows;
-    plan_segments(job.row_policy, job.col_policy, warm);
-    job.row_scan = scan_rows(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
-    job.col_scan = scan_cols(plan, params, true, t) && scan_keeps_codes(params, in.depth, t);
-    job.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
-    job.col_scan_min_segments = t.col_scan_min_segments;
-    job.band_bytes = t.band_bytes;
-    job.band_segments = t.band_segments;
     return detail::run_fast_video<Store, Acc>(job, stream);
   }
 
