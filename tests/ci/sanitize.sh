@@ -14,8 +14,8 @@
 # Environment: ROOT (repo root; default: two folders up from this script),
 #              LEG_BUILD_ROOT (folder for this leg's builds; default
 #              $ROOT/build-ci), SANITIZE (address,undefined | thread).
-# Output: meson's per-case lines; the last stdout line is
-#   TESTLOG=<build>/meson-logs/testlog.json
+# Output: meson's per-case lines, then GST_VERSION=<version> (the host's
+# GStreamer it built against) and, last, TESTLOG=<build>/meson-logs/testlog.json
 # Exit status: 0 when every suite passed.
 set -uo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -96,5 +96,6 @@ status=0
 # The sanitizers slow the suites down: meson's timeouts times 4.
 meson test -C "$build" --print-errorlogs --num-processes "${TEST_JOBS:-2}" --timeout-multiplier 4 \
   "${suites[@]}" "$@" || status=$?
+echo "GST_VERSION=$(pkg-config --modversion gstreamer-1.0 2>/dev/null || echo '?')"
 echo "TESTLOG=$build/meson-logs/testlog.json"
 exit "$status"
