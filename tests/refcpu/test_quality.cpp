@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "iir2d/quality.h"
 #include "quality_cases.h"
@@ -116,7 +117,8 @@ TEST(QualityCpu, TenBitWordsWithShiftAndInterleave) {
   HostPlane dp(40, 24, 10), ds(40, 24, 10, 6), di(40, 24, 10, 6, 2);
   for (HostPlane* p : {&plain, &shifted, &inter}) p->fill(700);
   for (HostPlane* p : {&dp, &ds, &di}) p->fill(690);
-  for (const auto& pair : {std::make_pair(&plain, &dp), std::make_pair(&shifted, &ds), std::make_pair(&inter, &di)}) {
+  const std::pair<HostPlane*, HostPlane*> pairs[] = {{&plain, &dp}, {&shifted, &ds}, {&inter, &di}};
+  for (const auto& pair : pairs) {
     const q::ComponentSums s = q::compare_component(pair.first->comp, pair.second->comp);
     EXPECT_EQ(s.sse, 100u * 40 * 24);
     EXPECT_NEAR(q::psnr_db(s.sse, s.samples, 1023), qcases::psnr(100, 1023), 1e-12);
