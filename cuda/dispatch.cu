@@ -485,7 +485,6 @@ Result filter_video_impl(const ConstVideoComponent& in, const VideoComponent& ou
     job.max_code_d = max_d;
     job.strength = static_cast<Acc>(strength);
     job.one_minus_strength = static_cast<Acc>(1) - job.strength;
-    job.mid = ws.plane_a;
     job.aux = ws.plane_b;
     return detail::run_fast_video<Store, Acc>(job, stream);
   }

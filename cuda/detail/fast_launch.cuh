@@ -102,9 +102,9 @@ struct FastPasses {
   bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
   int col_scan_blocks_per_sm;
   int col_scan_min_segments;  ///< one-sweep shapes: at least this many column segments (Tuning)
-  /// > 0: run the plane in bands of rows whose intermediate takes at most
+  /// > 0: run the plane in bands of rows whose intermediate takes about
   /// this many bytes, row pass then column pass per band, so that a band's
-  /// intermediate is still in L2 when its columns read it (run_banded).
+  /// intermediate is still in L2 when its columns read it (run_passes, band_plan).
   long long band_bytes;
   int band_segments;         ///< > 0: column segments per band (tests); 0: from col_scan_blocks_per_sm
 };
@@ -363,11 +363,9 @@ struct ColScanConfigFor {
 template <typename Store, typename Acc>
 int scan_col_length(const FastPasses<Store, Acc>& j) {
   using Cfg = typename ColScanConfigFor<Store, Acc>::type;
-  int S = scan_col_segment(j.width, j.height, Cfg::kRows, j.cols.W, j.col_policy.sm_count, j.col_scan_blocks_per_sm,
+  const int S = scan_col_segment(j.width, j.height, Cfg::kRows, j.cols.W, j.col_policy.sm_count, j.col_scan_blocks_per_sm,
                            scan_col_min_segments(j.shape, j.col_scan_min_segments), j.col_policy.fixed);
-  // F1A1's scratch holds W rows per segment and ceil(height / W) segments (dispatch.cu, fast_scratch_elems).
-  if (j.shape == FastShape::F1A1 && S < j.cols.W) S = (j.cols.W + Cfg::kRows - 1) / Cfg::kRows * Cfg::kRows;
-  return S;
+  return scan_col_scratch_floor(j.shape, S, j.cols.W, Cfg::kRows);
 }
 
 /// The scan column pass (scan_col.cuh), segments [seg_begin, seg_end) of length S: mid into `out` (aux, scratch:
@@ -453,8 +451,8 @@ BandPlan band_plan(const FastPasses<Store, Acc>& j) {
   long long per_band = j.band_segments > 0 ? j.band_segments : (want + groups - 1) / groups;
   if (per_band < 1) per_band = 1;
   auto up = [](long long v, long long m) { return (v + m - 1) / m * m; };
-  long long S = up((band + per_band - 1) / per_band, Cfg::kRows);
-  if (j.shape == FastShape::F1A1 && S < j.cols.W) S = up(j.cols.W, Cfg::kRows);
+  const long long S = scan_col_scratch_floor(j.shape, static_cast<int>(up((band + per_band - 1) / per_band, Cfg::kRows)),
+                                             j.cols.W, Cfg::kRows);
   if ((j.height + S - 1) / S > kMaxGridY) return b;
   b.rows = static_cast<int>(S * per_band);
   if (b.rows >= j.height) return BandPlan{};

@@ -39,6 +39,16 @@ inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, in
 }
 
 /**
+ * F1A1's floor on a scan column segment length S: its scratch holds W rows
+ * per segment for ceil(height / W) segments (dispatch.cu,
+ * fast_scratch_elems), so its segments are at least W rows, rounded up to
+ * whole chunks of `rows_per_chunk`. Other shapes keep S.
+ */
+constexpr int scan_col_scratch_floor(FastShape shape, int S, int W, int rows_per_chunk) {
+  return shape == FastShape::F1A1 && S < W ? (W + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk : S;
+}
+
+/**
  * Fewest column segments a shape takes in the scan column pass
  * (Tuning::col_scan_min_segments): the one-sweep shapes take
  * `min_segments`. The two-sweep shapes (F1A1, the Deriche pair) take 0:

@@ -137,7 +137,7 @@ void usage() {
       "  --col-bps: blocks per SM that the scan column pass's segments aim at.\n"
       "  --strength: blend strength of the u8/u16 video cases (default 1: no original sample is read).\n"
       "  --col-min-segs: at least N scan column segments per column (ids 5 and 6 excepted).\n"
-      "  --band-mb: planes whose float intermediate is larger run in bands of at most MB MiB of it\n"
+      "  --band-mb: planes whose float intermediate is larger run in bands of about MB MiB of it\n"
       "  (row pass, then that band's column segments; 0: whole planes).\n"
       "  --compare: at 4K (f32 planes and u8, precision f32) also time path 'tiles' (the tiled\n"
       "  row pass of segments with warm-ups instead of the scan row pass) and 'graph' (the\n"

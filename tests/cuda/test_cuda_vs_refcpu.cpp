@@ -1317,6 +1317,10 @@ TEST(ScanColSegments, OneSweepShapesTakeAtLeastTheMinimum) {
     EXPECT_EQ(det::scan_col_min_segments(sh, 4), 4);
   EXPECT_EQ(det::scan_col_min_segments(FastShape::F1A1, 4), 0);
   EXPECT_EQ(det::scan_col_min_segments(FastShape::Deriche, 4), 0);
+  // F1A1's scratch floor: at least W = 96 rows, in whole 64-row chunks (128); others unchanged.
+  EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1A1, 64, 96, 64), 128);
+  EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1A1, 192, 96, 64), 192);
+  EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1, 64, 96, 64), 64);
 }
 
 // --- The fast passes' segment driver (cuda/detail/segment.cuh) on the host ---------
