@@ -102,6 +102,8 @@ struct FastPasses {
   bool col_scan;             ///< columns by the scan column pass (scan_col.cuh) where it has the shape
   int col_scan_blocks_per_sm;
   int col_scan_min_segments;  ///< one-sweep shapes: at least this many column segments (Tuning)
+  int row_scan_warps_per_sm;  ///< scan row pass: segments per row for this many warps per SM (Tuning; 0: one)
+  int row_scan_segments;      ///< > 0: this many segments per row (tests)
   /// > 0: run the plane in bands of rows whose intermediate takes about
   /// this many bytes, row pass then column pass per band, so that a band's
   /// intermediate is still in L2 when its columns read it (run_passes, band_plan).
@@ -242,11 +244,35 @@ void scan_powers(ScanPowers<C>& pw, int P, double a1, double a2, bool second_ord
     for (int j = 0; j < 4; ++j) pw.q[k][j] = static_cast<C>(q[k][j]);
 }
 
-/// The scan row pass (scan_row.cuh) in configuration Cfg: one warp per row.
+/**
+ * Segments per row of the scan row pass: enough warps for `warps_per_sm`
+ * warps per SM over `rows` rows (`forced` > 0: that many), each segment a
+ * whole number of chunks of kC samples and at least max(4·W, kC) long when
+ * chosen (at least W when forced), so that a warm-up costs at most a
+ * quarter more samples. Shapes with a backward sweep keep one per row.
+ */
+inline void scan_row_segments(bool backward, int width, int rows, int kC, int W, int sm_count, int warps_per_sm,
+                              int forced, int& nseg, int& seg_len) {
+  auto up = [kC](long long v) { return (v + kC - 1) / kC * kC; };
+  nseg = 1;
+  seg_len = static_cast<int>(up(width));
+  if (backward || rows <= 0 || (forced <= 0 && warps_per_sm <= 0)) return;
+  long long want = forced;
+  if (forced <= 0) want = (static_cast<long long>(sm_count) * warps_per_sm + rows - 1) / rows;
+  if (want <= 1) return;
+  long long len = up((width + want - 1) / want);
+  const long long shortest = forced > 0 ? up(W) : up(4LL * W);
+  if (len < shortest) len = shortest;
+  if (len >= width) return;
+  seg_len = static_cast<int>(len);
+  nseg = static_cast<int>((width + len - 1) / len);
+}
+
+/// The scan row pass (scan_row.cuh) in configuration Cfg: one warp per row segment.
 template <FastShape SH, class Cfg, typename Store, typename Acc, typename In>
 Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,
-                            int row_begin, int row_end, const SegmentLaunch<Store, Acc>& seg, cudaStream_t stream,
-                            const char* where) {
+                            int row_begin, int row_end, const SegmentLaunch<Store, Acc>& seg, const SegmentPolicy& pol,
+                            int warps_per_sm, int forced, cudaStream_t stream, const char* where) {
   using C = typename Cfg::C;
   ScanRowParams<Store, Acc, In, C> p;
   p.in = in;
@@ -258,6 +284,9 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
   p.height = height;
   p.row_begin = row_begin;
   p.row_end = row_end;
+  p.W = seg.W;
+  scan_row_segments(has_backward(SH), width, row_end - row_begin, Cfg::kChunk, seg.W, pol.sm_count, warps_per_sm,
+                    forced, p.nseg, p.seg_len);
   p.coef = seg.coef;
   p.border = seg.border;
   p.constant = seg.constant;
@@ -271,7 +300,8 @@ Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, 
     scan_powers(p.pw[1], Cfg::P, static_cast<double>(s1.fb1), static_cast<double>(s1.fb2), SH == FastShape::F2F2);
   else
     p.pw[1] = p.pw[0];
-  const auto blocks = static_cast<unsigned>((static_cast<long long>(row_end - row_begin) + kScanWarps - 1) / kScanWarps);
+  const long long warps = static_cast<long long>(row_end - row_begin) * p.nseg;
+  const auto blocks = static_cast<unsigned>((warps + kScanWarps - 1) / kScanWarps);
   scan_row_kernel<SH, Cfg, Store, Acc, In><<<blocks, kScanThreads, 0, stream>>>(p);
   return check_launch(stream, where);
 }
@@ -318,7 +348,8 @@ Result launch_row_pass(const FastPasses<Store, Acc>& j, const In& in, int row_be
   if constexpr (kScanBuilt<SH, Store, Acc, In>) {
     if (j.row_scan)
       return launch_scan_rows_cfg<SH, typename ScanConfigFor<SH, Store, Acc>::type>(
-          in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, row_begin, row_end, j.rows, stream, names.scan_rows);
+          in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, row_begin, row_end, j.rows, j.row_policy,
+          j.row_scan_warps_per_sm, j.row_scan_segments, stream, names.scan_rows);
   }
   return launch_rows<SH, Store, Acc>(in, j.mid, j.mid_pitch, j.scratch, j.width, j.height, row_begin, row_end, j.rows,
                                      j.row_policy, stream, names.tiled_rows);

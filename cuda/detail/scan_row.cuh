@@ -88,6 +88,13 @@ struct ScanRowParams {
   int height;
   int row_begin;  ///< rows [row_begin, row_end) of the plane run (a band of it, or all)
   int row_end;
+  /// Segments per row (forward-only shapes; 1 otherwise) and their length,
+  /// a multiple of the chunk and at least W: segment g covers [g·seg_len,
+  /// (g+1)·seg_len) and, past the first, warms up from zero over the W
+  /// samples before it (inputs below: zero), as the tiled passes' segments.
+  int nseg;
+  int seg_len;
+  int W;
   ProgramCoef<Acc> coef;
   Border border;
   Store constant;
@@ -501,7 +508,7 @@ IIR2D_UNROLL
 
 template <FastShape SH, class Cfg, typename Store, typename Acc, typename In, typename Src>
 __device__ __forceinline__ void scan_row_body(const ScanRowParams<Store, Acc, In, typename Cfg::C>& p, const Src& src,
-                                              int rowi, int lane) {
+                                              int rowi, int lane, int seg_begin, int seg_end) {
   using St = ScanStages<SH, Store, Acc>;
   using Raw = typename Src::Raw;
   using C = typename Cfg::C;
@@ -513,11 +520,14 @@ __device__ __forceinline__ void scan_row_body(const ScanRowParams<Store, Acc, In
   const ScanInit<Acc> no_init{};
 
   // ---- forward sweep: stage 1 (and the causal stage 2) ----
-  const int lo = p.exact ? -p.L : 0;
-  const int fwd_end = (SH == FastShape::F1A1 && p.exact) ? n + p.L : n;
-  const int first = p.exact ? scan_floor<kC>(-p.L) : 0;
+  // A segment past the first (forward-only shapes) starts from zero state W samples
+  // before seg_begin (>= W, both ends multiples of the chunk) and stores [seg_begin, seg_end).
+  const bool head = seg_begin == 0;
+  const int lo = !head ? seg_begin - p.W : p.exact ? -p.L : 0;
+  const int fwd_end = seg_end < n ? seg_end : (SH == FastShape::F1A1 && p.exact) ? n + p.L : n;
+  const int first = !head ? scan_floor<kC>(seg_begin - p.W) : p.exact ? scan_floor<kC>(-p.L) : 0;
   ScanCarry<Acc, C> c1, c2;
-  if (!p.exact) {
+  if (!p.exact && head) {
     e.init_forward_iir2d(src);
     c1.y1 = static_cast<C>(e.y1);
     c1.y2 = static_cast<C>(e.y2);
@@ -548,7 +558,7 @@ IIR2D_UNROLL
         for (int k = 0; k < P; ++k) x[k] = static_cast<Acc>(v[k]);
         scan_stage<Cfg, false, false>(s1, p.pw[0], x, v, c1, lane, -1, false, no_init);
         if constexpr (two_causal_stages(SH)) {
-          if (!p.exact && cb == 0) {
+          if (!p.exact && cb == 0 && head) {
             // Stage 2's formulas from the borders of stage 1's outputs 0..3 (lane 0).
             Store w[kChunk];
 IIR2D_UNROLL
@@ -565,7 +575,7 @@ IIR2D_UNROLL
           for (int k = 0; k < P; ++k) x[k] = static_cast<Acc>(v[k]);
           scan_stage<Cfg, false, false>(St::s2(e), p.pw[1], x, v, c2, lane, -1, false, no_init);
         }
-        scan_store<Cfg>(orow, n, cb, v, lane);
+        if (cb >= seg_begin) scan_store<Cfg>(orow, n, cb, v, lane);  // below: the warm-up
         if constexpr (SH == FastShape::F1A1) {
           if (p.exact && cb + kC > n) {
 IIR2D_UNROLL
@@ -670,10 +680,11 @@ __global__ void __launch_bounds__(kScanThreads) scan_row_kernel(const ScanRowPar
     in.use_lut = in.mask < static_cast<unsigned>(kLutSize);
   }
   const int lane = static_cast<int>(threadIdx.x) % 32;
-  const long long rowl =
-      p.row_begin + static_cast<long long>(blockIdx.x) * kScanWarps + static_cast<int>(threadIdx.x) / 32;
-  if (rowl >= p.row_end) return;  // whole warps leave together
-  const int rowi = static_cast<int>(rowl);
+  const long long item = static_cast<long long>(blockIdx.x) * kScanWarps + static_cast<int>(threadIdx.x) / 32;
+  if (item >= static_cast<long long>(p.row_end - p.row_begin) * p.nseg) return;  // whole warps leave together
+  const int rowi = p.row_begin + static_cast<int>(item / p.nseg);
+  const int s0 = static_cast<int>(item % p.nseg) * p.seg_len;
+  const int s1 = s0 + p.seg_len < p.width ? s0 + p.seg_len : p.width;
   if constexpr (In::kCodes) {
     ScanCodeSrc<Store, Cfg> src;
     src.in = in;
@@ -682,7 +693,7 @@ __global__ void __launch_bounds__(kScanThreads) scan_row_kernel(const ScanRowPar
     src.border = p.border;
     src.constant = p.constant;
     src.vec4 = in.vec;
-    scan_row_body<SH, Cfg, Store, Acc>(p, src, rowi, lane);
+    scan_row_body<SH, Cfg, Store, Acc>(p, src, rowi, lane, s0, s1);
   } else {
     ScanPlaneSrc<Store, Cfg> src;
     src.in = in;
@@ -690,7 +701,7 @@ __global__ void __launch_bounds__(kScanThreads) scan_row_kernel(const ScanRowPar
     src.n = p.width;
     src.border = p.border;
     src.constant = p.constant;
-    scan_row_body<SH, Cfg, Store, Acc>(p, src, rowi, lane);
+    scan_row_body<SH, Cfg, Store, Acc>(p, src, rowi, lane, s0, s1);
   }
 }
 

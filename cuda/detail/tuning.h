@@ -41,6 +41,13 @@ struct Tuning {
   /// refcpu's by an ulp or so, which round(o * max) turns into code
   /// differences in deep samples. Why 8: docs/PERFORMANCE.md, "Tuning notes".
   int scan_f32_max_depth = 8;
+  /// Scan row pass, shapes without a backward sweep: rows are cut into
+  /// segments (each warming up over W samples, as the tiled passes') until
+  /// there are about this many warps per SM; 0: one warp per row. A 4K
+  /// plane's 2,160 rows give 16 warps per SM alone.
+  int row_scan_warps_per_sm = 0;
+  /// > 0: this many segments per row (tests of the segment edges).
+  int row_scan_segments = 0;
   /// Columns by the scan column pass (scan_col.cuh) where the measured
   /// table chooses it (dispatch.cu, scan_cols()) and the scan row pass
   /// would keep the codes (the same float32 reordering); false: the tiled

@@ -132,9 +132,11 @@ void usage() {
       "                   [--scan-shapes MASK (bit k: FastShape k takes the scan row pass; -1: measured table)]\n"
       "                   [--no-col-scan] [--col-bps N] [--col-shapes MASK] [--before] [--band-mb MB]\n"
       "                   [--col-min-segs N] [--strength S]\n"
+      "                   [--row-scan-warps N]\n"
       "  --before: every configuration also as path 'before' (the tiled column pass everywhere, as\n"
       "  before the scan column pass of issue 15); --no-col-scan: that for the default path too;\n"
       "  --col-bps: blocks per SM that the scan column pass's segments aim at.\n"
+      "  --row-scan-warps: cut the scan row pass's rows into segments up to N warps per SM (0: off).\n"
       "  --strength: blend strength of the u8/u16 video cases (default 1: no original sample is read).\n"
       "  --col-min-segs: at least N scan column segments per column (ids 5 and 6 excepted).\n"
       "  --band-mb: planes whose float intermediate is larger run in bands of about MB MiB of it\n"
@@ -162,6 +164,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--no-scan") o.tuning.row_scan = false;
     else if (a == "--no-col-scan") o.tuning.col_scan = false;
     else if (a == "--col-bps") o.tuning.col_scan_blocks_per_sm = std::atoi(next().c_str());
+    else if (a == "--row-scan-warps") o.tuning.row_scan_warps_per_sm = std::atoi(next().c_str());
     else if (a == "--strength") o.strength = std::atof(next().c_str());
     else if (a == "--col-min-segs") o.tuning.col_scan_min_segments = std::atoi(next().c_str());
     else if (a == "--band-mb") o.tuning.band_bytes = static_cast<long long>(std::atof(next().c_str()) * 1048576.0);

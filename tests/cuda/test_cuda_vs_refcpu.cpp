@@ -780,6 +780,44 @@ TEST_P(ScanRows, TiledRowPassStillMatches) {
                                       static_cast<int>(precision), size.width, size.height, 129}));
 }
 
+/**
+ * Rows cut into segments in the scan row pass (Tuning::row_scan_segments,
+ * forward-only shapes; ids 5 and 6 keep one warp per row and must still
+ * match): 2 and 3 segments of whole 256-sample chunks, each past the first
+ * warming up from zero over W samples. Widths where the last segment is
+ * short, one chunk, and where the segments just cover the row.
+ */
+TEST_P(ScanRows, RowsInSegments) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  for (int nseg : {2, 3}) {
+    SCOPED_TRACE("segments per row " + std::to_string(nseg));
+    iir2d::cuda::detail::Tuning t;
+    t.row_scan_segments = nseg;
+    TuningScope scope(t);
+    for (const PlaneSize& size : {PlaneSize{2000, 5, 0}, PlaneSize{1537, 3, 1}, PlaneSize{3840, 2, 0}})
+      run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                        static_cast<int>(precision), size.width, size.height, nseg, 130}));
+  }
+}
+
+/// 4K-wide 8-bit video with the row pass's default segment rule at 32 and 48
+/// warps per SM: the contract's code rule, every id and initialisation.
+TEST_F(DeviceTest, VideoRowsInSegmentsKeepTheCodeRule) {
+  for (int warps : {32, 48}) {
+    iir2d::cuda::detail::Tuning t;
+    t.row_scan_warps_per_sm = warps;
+    TuningScope scope(t);
+    for (int id = 1; id <= 8; ++id)
+      for (BorderInit init : kInits)
+        for (Precision precision : {Precision::F32, Precision::Mixed}) {
+          SCOPED_TRACE("row segments for " + std::to_string(warps) + " warps per SM");
+          run_video_case(make_params(id, Border::Mirror, init, precision), VideoLayout::Gray8, 1.0, 3840, 360,
+                         case_seed({id, static_cast<int>(init), static_cast<int>(precision), warps, 131}));
+        }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, ScanRows,
                          ::testing::Combine(::testing::Range(1, 9), ::testing::ValuesIn(kBorders),
                                             ::testing::ValuesIn(kInits), ::testing::ValuesIn(kPrecisions)),
