@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 #include "detail/component_check.h"
 #include "detail/fast_launch.cuh"
@@ -373,7 +374,9 @@ void fill_passes(detail::FastPasses<Store, Acc>& j, const Plan& plan, const Filt
   j.col_scan = scan_cols(plan, params, video, t) && scan_keeps_codes(params, depth, t);
   j.col_scan_blocks_per_sm = t.col_scan_blocks_per_sm;
   j.col_scan_min_segments = t.col_scan_min_segments;
-  j.row_scan_warps_per_sm = t.row_scan_warps_per_sm;
+  j.row_scan_warps_per_sm = !video                          ? t.row_scan_warps_per_sm
+                             : std::is_same_v<Acc, float> ? t.row_scan_warps_per_sm_video
+                                                          : t.row_scan_warps_per_sm_video_f64;
   j.row_scan_segments = t.row_scan_segments;
   j.band_bytes = t.band_bytes;
   j.band_segments = t.band_segments;

@@ -244,30 +244,6 @@ void scan_powers(ScanPowers<C>& pw, int P, double a1, double a2, bool second_ord
     for (int j = 0; j < 4; ++j) pw.q[k][j] = static_cast<C>(q[k][j]);
 }
 
-/**
- * Segments per row of the scan row pass: enough warps for `warps_per_sm`
- * warps per SM over `rows` rows (`forced` > 0: that many), each segment a
- * whole number of chunks of kC samples and at least max(4·W, kC) long when
- * chosen (at least W when forced), so that a warm-up costs at most a
- * quarter more samples. Shapes with a backward sweep keep one per row.
- */
-inline void scan_row_segments(bool backward, int width, int rows, int kC, int W, int sm_count, int warps_per_sm,
-                              int forced, int& nseg, int& seg_len) {
-  auto up = [kC](long long v) { return (v + kC - 1) / kC * kC; };
-  nseg = 1;
-  seg_len = static_cast<int>(up(width));
-  if (backward || rows <= 0 || (forced <= 0 && warps_per_sm <= 0)) return;
-  long long want = forced;
-  if (forced <= 0) want = (static_cast<long long>(sm_count) * warps_per_sm + rows - 1) / rows;
-  if (want <= 1) return;
-  long long len = up((width + want - 1) / want);
-  const long long shortest = forced > 0 ? up(W) : up(4LL * W);
-  if (len < shortest) len = shortest;
-  if (len >= width) return;
-  seg_len = static_cast<int>(len);
-  nseg = static_cast<int>((width + len - 1) / len);
-}
-
 /// The scan row pass (scan_row.cuh) in configuration Cfg: one warp per row segment.
 template <FastShape SH, class Cfg, typename Store, typename Acc, typename In>
 Result launch_scan_rows_cfg(const In& in, Store* mid, std::ptrdiff_t mid_pitch, Store* scratch, int width, int height,

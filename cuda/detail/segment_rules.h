@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /**
  * @file segment_rules.h
- * @brief Host-side rules for the scan column pass's segments
- *        (fast_launch.cuh). They are in a header of their own, without kernels,
+ * @brief Host-side rules for the scan passes' segments (fast_launch.cuh). They are in a header of their own, without kernels,
  *        so that the tests can check them on the CPU.
  */
 #pragma once
@@ -58,6 +57,30 @@ constexpr int scan_col_scratch_floor(FastShape shape, int S, int W, int rows_per
  */
 constexpr int scan_col_min_segments(FastShape shape, int min_segments) {
   return shape == FastShape::F1A1 || shape == FastShape::Deriche ? 0 : min_segments;
+}
+
+/**
+ * Segments per row of the scan row pass: enough warps for `warps_per_sm`
+ * warps per SM over `rows` rows (`forced` > 0: that many), each segment a
+ * whole number of chunks of kC samples and at least max(4·W, kC) long when
+ * chosen (at least W when forced), so that a warm-up costs at most a
+ * quarter more samples. Shapes with a backward sweep keep one per row.
+ */
+inline void scan_row_segments(bool backward, int width, int rows, int kC, int W, int sm_count, int warps_per_sm,
+                              int forced, int& nseg, int& seg_len) {
+  auto up = [kC](long long v) { return (v + kC - 1) / kC * kC; };
+  nseg = 1;
+  seg_len = static_cast<int>(up(width));
+  if (backward || rows <= 0 || (forced <= 0 && warps_per_sm <= 0)) return;
+  long long want = forced;
+  if (forced <= 0) want = (static_cast<long long>(sm_count) * warps_per_sm + rows - 1) / rows;
+  if (want <= 1) return;
+  long long len = up((width + want - 1) / want);
+  const long long shortest = forced > 0 ? up(W) : up(4LL * W);
+  if (len < shortest) len = shortest;
+  if (len >= width) return;
+  seg_len = static_cast<int>(len);
+  nseg = static_cast<int>((width + len - 1) / len);
 }
 
 }  // namespace iir2d::cuda::detail

@@ -801,12 +801,24 @@ TEST_P(ScanRows, RowsInSegments) {
   }
 }
 
-/// 4K-wide 8-bit video with the row pass's default segment rule at 32 and 48
-/// warps per SM: the contract's code rule, every id and initialisation.
+/// The default segment rule (Tuning::row_scan_warps_per_sm, planes at every
+/// precision): a few rows as wide as 4K and 1080p planes are cut into
+/// segments of at least 4·W samples; ids 5 and 6 keep one warp per row.
+TEST_P(ScanRows, DefaultRowSegments) {
+  const auto& [id, border, init, precision] = GetParam();
+  const FilterParams p = make_params(id, border, init, precision);
+  for (const PlaneSize& size : {PlaneSize{3840, 6, 0}, PlaneSize{1920, 3, 1}})
+    run_plane_any(p, size, case_seed({id, static_cast<int>(border), static_cast<int>(init),
+                                      static_cast<int>(precision), size.width, size.height, 132}));
+}
+
+/// 4K-wide 8-bit video with the row pass's segment rule at 32 (the default at
+/// f32) and 48 warps per SM, precisions f32 and mixed: the contract's code
+/// rule, every id and initialisation.
 TEST_F(DeviceTest, VideoRowsInSegmentsKeepTheCodeRule) {
   for (int warps : {32, 48}) {
     iir2d::cuda::detail::Tuning t;
-    t.row_scan_warps_per_sm = warps;
+    t.row_scan_warps_per_sm_video = t.row_scan_warps_per_sm_video_f64 = warps;  // f32 and mixed
     TuningScope scope(t);
     for (int id = 1; id <= 8; ++id)
       for (BorderInit init : kInits)
@@ -1359,6 +1371,41 @@ TEST(ScanColSegments, OneSweepShapesTakeAtLeastTheMinimum) {
   EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1A1, 64, 96, 64), 128);
   EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1A1, 192, 96, 64), 192);
   EXPECT_EQ(det::scan_col_scratch_floor(FastShape::F1, 64, 96, 64), 64);
+}
+
+/**
+ * The scan row pass's segment rule (detail/segment_rules.h), worked by hand
+ * for 132 SMs, 256-sample chunks and W = 40 (4·W = 160 rounds up to one
+ * chunk): segments per row = ceil(132 · warps per SM / rows), each
+ * ceil(width / segments) rounded up to whole chunks; the defaults are 48
+ * warps per SM for planes and 32 for video components at f32 (Tuning).
+ */
+TEST(ScanRowSegments, WarpsPerSmOverRows) {
+  int nseg = 0, len = 0;
+  det::scan_row_segments(false, 3840, 2160, 256, 40, 132, 48, 0, nseg, len);  // 6336 / 2160 -> 3 of 1280
+  EXPECT_EQ(nseg, 3);
+  EXPECT_EQ(len, 1280);
+  det::scan_row_segments(false, 3840, 2160, 256, 40, 132, 32, 0, nseg, len);  // 4224 / 2160 -> 2 of 1920 -> 2048
+  EXPECT_EQ(nseg, 2);
+  EXPECT_EQ(len, 2048);
+  det::scan_row_segments(false, 1920, 1080, 256, 40, 132, 48, 0, nseg, len);  // 6336 / 1080 -> 6 of 320 -> 512
+  EXPECT_EQ(nseg, 4);
+  EXPECT_EQ(len, 512);
+  det::scan_row_segments(false, 7680, 4320, 256, 40, 132, 32, 0, nseg, len);  // 4224 / 4320 -> one per row
+  EXPECT_EQ(nseg, 1);
+  EXPECT_EQ(len, 7680);
+  det::scan_row_segments(true, 3840, 2160, 256, 40, 132, 48, 0, nseg, len);  // backward sweep: one per row
+  EXPECT_EQ(nseg, 1);
+  det::scan_row_segments(false, 3840, 2160, 256, 40, 132, 0, 0, nseg, len);  // off
+  EXPECT_EQ(nseg, 1);
+  det::scan_row_segments(false, 300, 2, 256, 40, 132, 48, 0, nseg, len);  // one chunk each
+  EXPECT_EQ(nseg, 2);
+  EXPECT_EQ(len, 256);
+  det::scan_row_segments(false, 300, 2, 256, 100, 132, 48, 0, nseg, len);  // 4·W = 400 -> 512 covers the row
+  EXPECT_EQ(nseg, 1);
+  det::scan_row_segments(false, 2000, 5, 256, 300, 132, 0, 3, nseg, len);  // forced: 667 -> 768, floor W -> 512
+  EXPECT_EQ(nseg, 3);
+  EXPECT_EQ(len, 768);
 }
 
 // --- The fast passes' segment driver (cuda/detail/segment.cuh) on the host ---------
