@@ -104,6 +104,7 @@ struct Options {
   bool baseline = false;  // also time the correctness-first kernels (4K f32 and u8)
   bool compare = false;   // also time the tiled row pass and CUDA-graph replays (4K f32 and u8, f32)
   bool before = false;    // also time path 'before': the tiled column pass everywhere (issue 15's starting point)
+  bool host_sync = false; // also time path 'sync': host wall time of one call and cudaStreamSynchronize
   std::vector<Size> sizes{std::begin(kAllSizes), std::end(kAllSizes)};
   std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8};
   std::vector<PlaneType> types{PlaneType::U8, PlaneType::U16, PlaneType::F32, PlaneType::F64};
@@ -132,11 +133,16 @@ void usage() {
       "                   [--scan-shapes MASK (bit k: FastShape k takes the scan row pass; -1: measured table)]\n"
       "                   [--no-col-scan] [--col-bps N] [--col-shapes MASK] [--before] [--band-mb MB]\n"
       "                   [--col-min-segs N] [--strength S]\n"
-      "                   [--row-scan-warps N]\n"
+      "                   [--row-scan-warps N] [--host-sync]\n"
+      "  --host-sync: every configuration also as path 'sync': host wall time from issuing one\n"
+      "  call to the return of cudaStreamSynchronize, one call at a time (copy: the same), so\n"
+      "  sync - fast is the launch and wake-up latency that any synchronous caller pays.\n"
       "  --before: every configuration also as path 'before' (the tiled column pass everywhere, as\n"
       "  before the scan column pass of issue 15); --no-col-scan: that for the default path too;\n"
       "  --col-bps: blocks per SM that the scan column pass's segments aim at.\n"
-      "  --row-scan-warps: cut the scan row pass's rows into segments up to N warps per SM (0: off).\n"
+      "  --row-scan-warps: cut the scan row pass's rows into segments up to N warps per SM, planes\n"
+      "  and video, every precision (0: off; default 48 for planes, 32 for video components at f32\n"
+      "  and 0 for them with float64 sums).\n"
       "  --strength: blend strength of the u8/u16 video cases (default 1: no original sample is read).\n"
       "  --col-min-segs: at least N scan column segments per column (ids 5 and 6 excepted).\n"
       "  --band-mb: planes whose float intermediate is larger run in bands of about MB MiB of it\n"
@@ -164,12 +170,15 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--no-scan") o.tuning.row_scan = false;
     else if (a == "--no-col-scan") o.tuning.col_scan = false;
     else if (a == "--col-bps") o.tuning.col_scan_blocks_per_sm = std::atoi(next().c_str());
-    else if (a == "--row-scan-warps") o.tuning.row_scan_warps_per_sm = std::atoi(next().c_str());
+    else if (a == "--row-scan-warps")
+      o.tuning.row_scan_warps_per_sm = o.tuning.row_scan_warps_per_sm_video = o.tuning.row_scan_warps_per_sm_video_f64 =
+          std::atoi(next().c_str());
     else if (a == "--strength") o.strength = std::atof(next().c_str());
     else if (a == "--col-min-segs") o.tuning.col_scan_min_segments = std::atoi(next().c_str());
     else if (a == "--band-mb") o.tuning.band_bytes = static_cast<long long>(std::atof(next().c_str()) * 1048576.0);
     else if (a == "--col-shapes") o.tuning.col_scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));
     else if (a == "--before") o.before = true;
+    else if (a == "--host-sync") o.host_sync = true;
     else if (a == "--scan-shapes") o.tuning.scan_shapes = static_cast<int>(std::strtol(next().c_str(), nullptr, 0));
     else if (a == "--mode") {
       const std::string m = next();
@@ -287,13 +296,30 @@ std::vector<double> time_calls(cudaStream_t s, int warmup, int runs, Fn&& call) 
   return ms;
 }
 
+/// Host wall time of each of `runs` calls, each followed by cudaStreamSynchronize
+/// before the next is issued; returns per-call milliseconds.
+template <typename Fn>
+std::vector<double> time_synced_calls(cudaStream_t s, int warmup, int runs, Fn&& call) {
+  using clock = std::chrono::steady_clock;
+  for (int i = 0; i < warmup; ++i) call(i);
+  CHECK_CUDA(cudaStreamSynchronize(s));
+  std::vector<double> ms(static_cast<std::size_t>(runs));
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = clock::now();
+    call(warmup + i);
+    CHECK_CUDA(cudaStreamSynchronize(s));
+    ms[static_cast<std::size_t>(i)] = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  }
+  return ms;
+}
+
 struct Row {
   std::string size;
   int w, h;
   PlaneType type;
   Precision precision;
   int id;
-  std::string path;  // fast, generic, tiles or graph
+  std::string path;  // fast, generic, tiles, graph, before or sync
   double ms, p10, p90, copy_ms;
 };
 
@@ -403,6 +429,7 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
           p.precision = prec;
           std::vector<const char*> paths{"fast"};
           if (o.before) paths.push_back("before");
+          if (o.host_sync) paths.push_back("sync");
           const bool at4k = z.w == 3840 && (t == PlaneType::F32 || t == PlaneType::U8) && prec == Precision::F32;
           if (o.baseline && at4k) paths.push_back("generic");
           if (o.compare && at4k) {
@@ -415,15 +442,19 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
             if (std::string(path) == "tiles") tun.row_scan = false;
             if (std::string(path) == "before") tun.col_scan = false;
             const bool graph = std::string(path) == "graph";
+            const bool synced = std::string(path) == "sync";
+            auto timer = [&](int warm, int n, auto&& fn) {
+              return synced ? time_synced_calls(s, warm, n, fn) : time_calls(s, warm, n, fn);
+            };
             iir2d::cuda::detail::set_tuning(tun);
             const int runs = tun.generic_only ? std::min(o.runs, 10) : o.runs;
             // Copy of the same bytes (the faster of a 1-D and a 2-D copy), then
             // the filter, each in rotation.
-            const auto copy1 = time_calls(s, o.warmup, runs, [&](int i) {
+            const auto copy1 = timer(o.warmup, runs, [&](int i) {
               const auto k = static_cast<std::size_t>(i % nsets);
               CHECK_CUDA(cudaMemcpyAsync(b.out[k], b.in[k], plane, cudaMemcpyDeviceToDevice, s));
             });
-            const auto copy2 = time_calls(s, o.warmup, runs, [&](int i) {
+            const auto copy2 = timer(o.warmup, runs, [&](int i) {
               const auto k = static_cast<std::size_t>(i % nsets);
               CHECK_CUDA(cudaMemcpy2DAsync(b.out[k], b.pitch, b.in[k], b.pitch, static_cast<std::size_t>(z.w) * type_bytes(t),
                                            static_cast<std::size_t>(z.h), cudaMemcpyDeviceToDevice, s));
@@ -451,7 +482,7 @@ std::vector<Row> run_kernels(const Options& o, const DeviceInfo& dev) {
                 execs.push_back(ge);
               }
             }
-            const auto ms = time_calls(s, tun.generic_only ? 1 : o.warmup, runs, [&](int i) {
+            const auto ms = timer(tun.generic_only ? 1 : o.warmup, runs, [&](int i) {
               if (graph)
                 CHECK_CUDA(cudaGraphLaunch(execs[static_cast<std::size_t>(i % nsets)], s));
               else

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Run ON THE GPU MACHINE from the repository root (issue 15, the band path):
+# Run ON THE GPU MACHINE from the repository root (issue 15, rounds 6 and 7):
 # kernel benchmark sweeps of the band size (--band-mb) and of the scan column
-# pass's blocks per SM at 4K and 8K, ncu's DRAM bytes of a whole call (row and
-# column kernels, application replay without cache flushes, so that what the
-# row pass leaves in L2 counts), and the element benchmark.
-#   band-checks.sh PKG [steps]   (PKG: .device/pkg from prepare.sh; steps: sweep ncu element)
-# Logs under $OUT (or /tmp/out).
+# pass's blocks per SM at 4K and 8K (sweep), ncu's DRAM bytes of a whole call
+# (row and column kernels, application replay without cache flushes, so that
+# what the row pass leaves in L2 counts), the element benchmark, the scan row
+# pass's segments per row (rows: --row-scan-warps N over WARPS, 0: one warp
+# per row; $OUT/rowseg.csv has the CSV rows with N in front, printed as one
+# line per case of the precisions in PRECS, default f32) and the host's view
+# of one synchronised call (sync: path 'sync' beside 'fast').
+#   band-checks.sh PKG [steps]   (PKG: .device/pkg from prepare.sh;
+#                                 steps: sweep ncu element rows sync; default the first three)
+# Logs under $OUT (or /tmp/out). Each benchmark runs alone on the GPU.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 pkg=$root/$1; shift
@@ -54,6 +59,31 @@ for c, d in acc.items():
 PY
   ;;
 element)
-  timeout 120 "$B" --mode element --sizes 4K,8K --band-mb "${ELEMENT_BAND:-0}" >"$out/element.txt" 2>&1
+  timeout 120 "$B" --mode element --sizes ${ELEMENT_SIZES:-4K,8K} --band-mb "${ELEMENT_BAND:-0}" >"$out/element.txt" 2>&1
   sed -n '/iir2dfilter on NV12/,$p' "$out/element.txt" ;;
+rows)
+  : >"$out/rowseg.csv"
+  for n in ${WARPS:-0 16 24 32 48 64}; do
+    timeout 120 "$B" --mode kernel --sizes ${SIZES:-1080p,4K,8K} --types ${TYPES:-u8,u16,f32} --ids ${IDS:-1,2,3,7} \
+      --runs 30 --row-scan-warps "$n" --csv "$out/rowseg-one.csv" >/dev/null 2>&1 || echo "sweep $n: rc=$?"
+    tail -n +2 "$out/rowseg-one.csv" | sed "s/^/$n,/" >>"$out/rowseg.csv"
+  done
+  PRECS=${PRECS:-f32} python3 - "$out/rowseg.csv" <<'PY'
+import collections, csv, os, sys
+t = collections.OrderedDict()
+for r in csv.reader(open(sys.argv[1])):
+    n, size, typ, prec, fid, ms, ratio = r[0], r[6], r[9], r[10], r[11], float(r[16]), float(r[21])
+    t.setdefault((size, typ, prec, fid), {})[int(n)] = (ms, ratio)
+ns = sorted({n for v in t.values() for n in v})
+print("row-scan-warps sweep, ms (ratio to copy):", " ".join(f"N={n}" for n in ns))
+for (size, typ, prec, fid), v in t.items():
+    if prec not in os.environ["PRECS"].split(","): continue
+    best = min(v, key=lambda n: v[n][0])
+    print(f"{size:6} {typ:4} {prec:6} id{fid} " + " ".join(f"{v[n][0]:.4f}({v[n][1]:.3f})" for n in ns) + f"  best N={best}")
+PY
+  ;;
+sync)
+  timeout 120 "$B" --mode kernel --sizes ${SYNC_SIZES:-4K,8K} --types u8,u16 --ids 1,6 --host-sync --runs 50 \
+    >"$out/sync.txt" 2>&1; echo "sync rc=$?"
+  grep -E '^(4K|8K|1080p) ' "$out/sync.txt" ;;
 esac; done
