@@ -886,7 +886,25 @@ int run_row(const std::string& name) {
 /* ======================================================================== */
 /* Parent side: GoogleTest                                                  */
 
+/* How the child rows start: this program again, with the same loader
+ * prefix when it was started through an explicit dynamic loader
+ * ("ld-linux-x86-64.so.2 --library-path DIR PROGRAM", as the device
+ * bundle's trixie-run does). Then /proc/self/exe is the loader, and
+ * /proc/self/cmdline holds the loader's own arguments before the program's
+ * argc ones; exec'ing the loader with just "--row=..." would start nothing. */
 std::string g_self;
+std::vector<std::string> g_prefix;  // the loader's arguments, then PROGRAM; empty: exec g_self directly
+
+void find_self(int argc) {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  g_self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "/proc/self/exe";
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> cmd;
+  for (std::string a; std::getline(in, a, '\0');) cmd.push_back(a);
+  if (cmd.size() > static_cast<std::size_t>(argc))  // started by a loader: keep its part and PROGRAM
+    g_prefix.assign(cmd.begin(), cmd.end() - argc + 1);
+}
 
 struct Child {
   bool timed_out = false;
@@ -920,8 +938,13 @@ Child run_child(const std::string& row, int timeout_s) {
       const std::string opts = std::string(asan) + " detect_leaks=0";
       setenv("ASAN_OPTIONS", opts.c_str(), 1);
     }
-    const std::string arg = "--row=" + row;
-    execl(g_self.c_str(), g_self.c_str(), arg.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> args = g_prefix;
+    if (args.empty()) args.push_back(g_self);
+    args.push_back("--row=" + row);
+    std::vector<char*> av;
+    for (std::string& a : args) av.push_back(a.data());
+    av.push_back(nullptr);
+    execv(g_self.c_str(), av.data());
     _exit(127);
   }
   close(fds[1]);
@@ -1062,10 +1085,7 @@ ALLOC_TEST(TemporalOffAllocatesNoHostState) {
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], "--row=", 6) == 0) return run_row(argv[i] + 6);
-  g_self = "/proc/self/exe";
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) g_self.assign(exe, static_cast<std::size_t>(n));
+  find_self(argc);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
