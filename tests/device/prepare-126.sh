@@ -9,7 +9,9 @@
 #   run(command="PKG=.device126/pkg126 RUNNER=trixie-run tests/device/gpu-checks.sh",
 #       carry=[".device126/pkg126.tar.xz"])
 # Env: TRIXIE_ROOT (as tests/ci/trixie.sh), CUDA_ARCHS (default 90),
-#      PREBUILT=1 (package <chroot>/build-device126 as it is, no build).
+#      PREBUILT=1 (package <chroot>/build-device126 as it is, no build),
+#      EXTRA_PLUGINS (more plugins; videofilter is always in: the meter tests
+#      use videobalance).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 R=${TRIXIE_ROOT:-/var/tmp/iir2d-trixie}
@@ -25,7 +27,7 @@ for t in "$build"/tests/*/test_* "$build"/tests/bench/*_bench \
   [ -x "$t" ] && [ -f "$t" ] && cp "$t" "$stage/bin/"
 done
 cp "$("$root/pipelines/fetch-clip.sh")" "$stage/media/"
-bash "$bundle" "$R" "$stage/rt" "$stage/plugin/libgstiir2d.so" "$stage"/bin/* >/dev/null
+PLUGINS="videofilter ${EXTRA_PLUGINS:-}" bash "$bundle" "$R" "$stage/rt" "$stage/plugin/libgstiir2d.so" "$stage"/bin/* >/dev/null
 strip --strip-unneeded "$stage"/bin/* "$stage"/plugin/*.so 2>/dev/null || true
 tar -C "$(dirname "$stage")" -I 'xz -T2 -6' -cf "$root/.device126/pkg126.tar.xz" pkg126
 rm -rf "$(dirname "$stage")"

@@ -93,6 +93,22 @@ const char* kPipeline =
     "tee name=t t. ! queue ! q.reference t. ! queue ! videobalance brightness=0.1 ! q.distorted "
     "t. ! queue ! q.distorted_0 qualitymeter name=q stats-file=/dev/null min-psnr=60 ! fakesink";
 
+/* kPipeline, parsed strictly: an element it names that is not installed
+ * (videobalance is in gst-plugins-good's videofilter) fails here with the
+ * parser's message, instead of a half-linked pipeline whose first run
+ * reports "Sink pad distorted of qualitymeter is not linked". */
+void parse_pipeline(GstElement** out) {
+  GError* err = nullptr;
+  *out = gst_parse_launch_full(kPipeline, nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  const std::string why = err ? err->message : "";
+  g_clear_error(&err);
+  if (!why.empty() && *out) {
+    gst_object_unref(*out);
+    *out = nullptr;
+  }
+  ASSERT_NE(*out, nullptr) << "could not build the test pipeline: " << why;
+}
+
 struct Outcome {
   bool eos = false, error = false, timed_out = false;
   std::string error_text, error_source;
@@ -130,8 +146,8 @@ TEST(QualityMeterFaults, EveryAllocationFailureInTheStreamingThreadsIsAnErrorNot
   REQUIRE_ELEMENT("qualitymeter");
   int errors = 0, absorbed = 0, n = 1;
   for (; n < 5000; ++n) {
-    GstElement* p = gst_parse_launch(kPipeline, nullptr);
-    ASSERT_NE(p, nullptr);
+    GstElement* p = nullptr;
+    ASSERT_NO_FATAL_FAILURE(parse_pipeline(&p));
     g_failed = 0;
     g_countdown = n;
     const Outcome o = run(p);
@@ -161,8 +177,8 @@ TEST(QualityMeterFaults, EveryAllocationFailureInTheStreamingThreadsIsAnErrorNot
  * g_object_get. */
 TEST(QualityMeterFaults, SummaryReadWhoseAllocationFailsIsAnError) {
   REQUIRE_ELEMENT("qualitymeter");
-  GstElement* p = gst_parse_launch(kPipeline, nullptr);
-  ASSERT_NE(p, nullptr);
+  GstElement* p = nullptr;
+  ASSERT_NO_FATAL_FAILURE(parse_pipeline(&p));
   GstBus* bus = gst_element_get_bus(p);
   gst_element_set_state(p, GST_STATE_PLAYING);
   GstMessage* m = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
