@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: MIT
 /**
  * @file scan_row.cuh
- * @brief The scan row pass: one warp streams along one whole row, with no
- *        shared-memory transposes and no per-segment warm-ups.
+ * @brief The scan row pass: one warp streams along a row (or a segment of
+ *        it), with no shared-memory transposes.
  *
- * A chunk is 128 consecutive samples of the row; lane j holds samples
+ * Segments (forward-only shapes, Tuning::row_scan_warps_per_sm and
+ * detail/segment_rules.h's scan_row_segments): a row may be cut into
+ * segments of whole chunks, one warp each, so that a plane with few rows
+ * still fills the SMs. A segment past the first starts from a zero state
+ * W samples before its first sample and stores only its own; the warm-up
+ * is the tiled passes' (segment.cuh), within the contract's tolerances.
+ * Shapes with a backward sweep keep one warp per whole row.
+ *
+ * A chunk is 32·P consecutive samples of the row (128 at P = 4); lane j holds samples
  * 4j..4j+3 (one 16-byte load for float32, two for float64, 4 or 8 bytes for
  * integer video), so every warp access is coalesced. Per chunk and per
  * recursion stage:
