@@ -47,10 +47,10 @@ struct Tuning {
   /// plane's 2,160 rows give 16 warps per SM alone. Planes take
   /// row_scan_warps_per_sm at every precision; video components take
   /// row_scan_warps_per_sm_video at f32 and row_scan_warps_per_sm_video_f64
-  /// with float64 sums (precisions mixed and f64), whose longer warm-up for
-  /// the codes made 32 lose 3-8 % at 4K. The best of 0/16/24/32/48/64 on an
-  /// H200 at 1080p, 4K and 8K (4K f32 id 1 0.0528 -> 0.0485 ms, 4K u8 id 1
-  /// 0.0589 -> 0.0554 ms): docs/PERFORMANCE.md, "Round 7".
+  /// with float64 sums (precisions mixed and f64), where 32 lost 3-8 % at
+  /// 4K (cause not established). The best of 0/16/24/32/48/64 on an H200 at
+  /// 1080p, 4K and 8K (4K f32 id 1 0.0519 -> 0.0484 ms, 4K u8 id 1
+  /// 0.0584 -> 0.0558 ms): docs/PERFORMANCE.md, "Round 7".
   int row_scan_warps_per_sm = 48;
   int row_scan_warps_per_sm_video = 32;
   int row_scan_warps_per_sm_video_f64 = 0;

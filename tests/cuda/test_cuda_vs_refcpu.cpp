@@ -783,7 +783,7 @@ TEST_P(ScanRows, TiledRowPassStillMatches) {
 /**
  * Rows cut into segments in the scan row pass (Tuning::row_scan_segments,
  * forward-only shapes; ids 5 and 6 keep one warp per row and must still
- * match): 2 and 3 segments of whole 256-sample chunks, each past the first
+ * match): 2 and 3 segments of whole chunks, each past the first
  * warming up from zero over W samples. Widths where the last segment is
  * short, one chunk, and where the segments just cover the row.
  */

@@ -64,9 +64,13 @@ element)
 rows)
   : >"$out/rowseg.csv"
   for n in ${WARPS:-0 16 24 32 48 64}; do
-    timeout 120 "$B" --mode kernel --sizes ${SIZES:-1080p,4K,8K} --types ${TYPES:-u8,u16,f32} --ids ${IDS:-1,2,3,7} \
-      --runs 30 --row-scan-warps "$n" --csv "$out/rowseg-one.csv" >/dev/null 2>&1 || echo "sweep $n: rc=$?"
-    tail -n +2 "$out/rowseg-one.csv" | sed "s/^/$n,/" >>"$out/rowseg.csv"
+    rm -f "$out/rowseg-one.csv"
+    if timeout 120 "$B" --mode kernel --sizes ${SIZES:-1080p,4K,8K} --types ${TYPES:-u8,u16,f32} --ids ${IDS:-1,2,3,7} \
+         --runs 30 --row-scan-warps "$n" --csv "$out/rowseg-one.csv" >/dev/null 2>&1; then
+      tail -n +2 "$out/rowseg-one.csv" | sed "s/^/$n,/" >>"$out/rowseg.csv"
+    else
+      echo "sweep $n: rc=$? (left out)"
+    fi
   done
   PRECS=${PRECS:-f32} python3 - "$out/rowseg.csv" <<'PY'
 import collections, csv, os, sys

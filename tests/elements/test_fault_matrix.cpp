@@ -920,6 +920,14 @@ constexpr int kScale = 1;
 
 Child run_child(const std::string& row, int timeout_s) {
   Child c;
+  /* The child's argv, built before fork() so that the child allocates as
+   * little as possible. */
+  std::vector<std::string> args = g_prefix;
+  if (args.empty()) args.push_back(g_self);
+  args.push_back("--row=" + row);
+  std::vector<char*> av;
+  for (std::string& a : args) av.push_back(a.data());
+  av.push_back(nullptr);
   int fds[2];
   if (pipe(fds) != 0) return c;
   const pid_t pid = fork();
@@ -938,12 +946,6 @@ Child run_child(const std::string& row, int timeout_s) {
       const std::string opts = std::string(asan) + " detect_leaks=0";
       setenv("ASAN_OPTIONS", opts.c_str(), 1);
     }
-    std::vector<std::string> args = g_prefix;
-    if (args.empty()) args.push_back(g_self);
-    args.push_back("--row=" + row);
-    std::vector<char*> av;
-    for (std::string& a : args) av.push_back(a.data());
-    av.push_back(nullptr);
     execv(g_self.c_str(), av.data());
     _exit(127);
   }
