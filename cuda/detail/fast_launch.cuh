@@ -41,10 +41,7 @@ struct SegmentPolicy {
   bool at_least_w = false; ///< F1A1: segments of at least W (scratch bound)
 };
 
-inline int round_up_chunk(long long v) {
-  const long long c = kChunk;
-  return static_cast<int>((v + c - 1) / c * c);
-}
+inline int round_up_chunk(long long v) { return static_cast<int>(round_up(v, kChunk)); }
 
 /// Segment length and count along sequences of length n with `lanes` sequences side by side.
 template <typename Store, typename Acc>
@@ -457,9 +454,8 @@ BandPlan band_plan(const FastPasses<Store, Acc>& j) {
   const long long want = static_cast<long long>(j.col_policy.sm_count) * (j.col_scan_blocks_per_sm > 0 ? j.col_scan_blocks_per_sm : 1);
   long long per_band = j.band_segments > 0 ? j.band_segments : (want + groups - 1) / groups;
   if (per_band < 1) per_band = 1;
-  auto up = [](long long v, long long m) { return (v + m - 1) / m * m; };
-  const long long S = scan_col_scratch_floor(j.shape, static_cast<int>(up((band + per_band - 1) / per_band, Cfg::kRows)),
-                                             j.cols.W, Cfg::kRows);
+  const long long S = scan_col_scratch_floor(
+      j.shape, static_cast<int>(round_up((band + per_band - 1) / per_band, Cfg::kRows)), j.cols.W, Cfg::kRows);
   if ((j.height + S - 1) / S > kMaxGridY) return b;
   b.rows = static_cast<int>(S * per_band);
   if (b.rows >= j.height) return BandPlan{};

@@ -11,6 +11,9 @@
 
 namespace iir2d::cuda::detail {
 
+/// v rounded up to a whole multiple of m (v >= 0, m > 0): segment lengths in whole chunks.
+constexpr long long round_up(long long v, long long m) { return (v + m - 1) / m * m; }
+
 /**
  * Segment length of the scan column pass: about `blocks_per_sm` blocks per
  * SM over the column groups of 32 and at least `min_segments` segments per
@@ -20,7 +23,7 @@ namespace iir2d::cuda::detail {
  */
 inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, int sm_count, int blocks_per_sm,
                             int min_segments, int fixed) {
-  auto up = [&](long long v) { return (v + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk; };
+  auto up = [rows_per_chunk](long long v) { return round_up(v, rows_per_chunk); };
   if (fixed > 0) {  // tests: this length rounded up to a chunk (interior segments then warm up across several)
     long long S = up(fixed);
     if ((height + S - 1) / S > kMaxGridY) S = up((height + kMaxGridY - 1) / kMaxGridY);
@@ -44,7 +47,7 @@ inline int scan_col_segment(int width, int height, int rows_per_chunk, int W, in
  * whole chunks of `rows_per_chunk`. Other shapes keep S.
  */
 constexpr int scan_col_scratch_floor(FastShape shape, int S, int W, int rows_per_chunk) {
-  return shape == FastShape::F1A1 && S < W ? (W + rows_per_chunk - 1) / rows_per_chunk * rows_per_chunk : S;
+  return shape == FastShape::F1A1 && S < W ? static_cast<int>(round_up(W, rows_per_chunk)) : S;
 }
 
 /**
@@ -68,7 +71,7 @@ constexpr int scan_col_min_segments(FastShape shape, int min_segments) {
  */
 inline void scan_row_segments(bool backward, int width, int rows, int kC, int W, int sm_count, int warps_per_sm,
                               int forced, int& nseg, int& seg_len) {
-  auto up = [kC](long long v) { return (v + kC - 1) / kC * kC; };
+  auto up = [kC](long long v) { return round_up(v, kC); };
   nseg = 1;
   seg_len = static_cast<int>(up(width));
   if (backward || rows <= 0 || (forced <= 0 && warps_per_sm <= 0)) return;
